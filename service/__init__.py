@@ -1,0 +1,60 @@
+"""Loyalty Points Live Sync: the HTTP service. ``create_app()`` is the application factory."""
+
+from flask import Flask
+from flask_cors import CORS
+from flask_smorest import Api
+
+from . import cli, db, errors
+from .api import admin, health, pos
+from .api.schemas import ProblemSchema
+from .config import load_config
+
+NO_STORE_HEADERS = {
+    "Cache-Control": "no-store, no-cache, must-revalidate, private",
+    "Pragma": "no-cache",
+    "Expires": "0",
+}
+
+
+class LoyaltyApi(Api):
+    # Errors are documented per endpoint as problem+json, not as flask-smorest's default JSON.
+    ERROR_SCHEMA = ProblemSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+
+def _no_store(response):
+    # Balances change at the till at any moment: no browser, proxy or CDN may keep a copy.
+    response.headers.update(NO_STORE_HEADERS)
+    return response
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app from the environment (see ``config.load_config``), then ``test_config``."""
+    app = Flask(__name__)
+    app.config.from_mapping(load_config())
+    if test_config:
+        app.config.update(test_config)
+
+    db.init_app(app)
+    api = LoyaltyApi(app)
+    api.spec.components.security_scheme(
+        "PosApiKey", {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+    )
+    api.spec.components.security_scheme(
+        "AdminSession", {"type": "http", "scheme": "bearer", "bearerFormat": "signed token"}
+    )
+    for blueprint in (health.blp, pos.blp, admin.sessions, admin.blp):
+        api.register_blueprint(blueprint)
+    errors.init_app(app)
+
+    CORS(
+        app,
+        resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
+        allow_headers=["Authorization", "Content-Type", "If-None-Match", "X-API-Key"],
+        expose_headers=["ETag"],
+        methods=["GET", "POST", "PUT", "OPTIONS"],
+        max_age=600,
+    )
+    app.after_request(_no_store)
+    cli.init_app(app)
+    return app

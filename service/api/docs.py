@@ -1,0 +1,24 @@
+"""Documentation helpers shared by the blueprints."""
+
+from ..errors import PROBLEM_MIMETYPE
+from .schemas import ProblemSchema
+
+
+def problems(blp, responses: dict[int, str]):
+    """Document problem+json error responses: ``{status: "code, code"}`` (decorator)."""
+
+    def decorate(view):
+        for status, codes in sorted(responses.items(), reverse=True):
+            view = blp.alt_response(
+                status,
+                schema=ProblemSchema,
+                content_type=PROBLEM_MIMETYPE,
+                description=f"Problem: {codes}",
+            )(view)
+        return view
+
+    return decorate
+
+
+POS_SECURITY = [{"PosApiKey": []}]
+ADMIN_SECURITY = [{"AdminSession": []}]

@@ -1,0 +1,29 @@
+"""Liveness and readiness probes."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..db import get_conn
+from .docs import problems
+from .schemas import HealthSchema
+
+blp = Blueprint("health", __name__, description="Probes for process managers and load balancers")
+
+
+@blp.route("/healthz")
+class Health(MethodView):
+    @blp.response(200, HealthSchema)
+    def get(self):
+        """The process is up (does not touch the database)"""
+        return {"status": "ok"}
+
+
+@blp.route("/readyz")
+class Ready(MethodView):
+    @blp.response(200, HealthSchema)
+    @problems(blp, {503: "database_unavailable"})
+    def get(self):
+        """The database answers"""
+        with get_conn().cursor() as cur:
+            cur.execute("SELECT 1")
+        return {"status": "ready"}

@@ -1,0 +1,157 @@
+"""Marshmallow schemas: what the API accepts and the one shape each endpoint answers with."""
+
+import json
+from datetime import UTC
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+MAX_POINTS = 1_000_000
+MAX_DETAILS_BYTES = 4096
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE  # an unknown field is a client bug worth reporting, not ignoring
+
+
+class StrictInteger(fields.Integer):
+    """An integer given as a JSON number: no strings, no floats, no booleans."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class UTCDateTime(fields.DateTime):
+    """ISO 8601 with an explicit UTC offset; the database stores naive UTC times."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+def _small_json_object(value: dict) -> None:
+    if len(json.dumps(value).encode()) > MAX_DETAILS_BYTES:
+        raise ValidationError(f"At most {MAX_DETAILS_BYTES} bytes of JSON.")
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, with a stable machine-readable ``code``."""
+
+    type = fields.String(metadata={"example": "urn:loyalty:problem:insufficient_points"})
+    title = fields.String(metadata={"example": "Not enough points"})
+    status = fields.Integer(metadata={"example": 409})
+    detail = fields.String()
+    code = fields.String(metadata={"example": "insufficient_points"})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "validation_error only: messages by field"},
+    )
+    points_balance = fields.Integer(metadata={"description": "insufficient_points only"})
+
+
+class PhoneLookupQuery(StrictSchema):
+    phone = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=40),
+        metadata={
+            "description": "E.164, or national format in the shop's region; spaces, dashes, "
+            "parentheses and a 00 prefix are accepted",
+            "example": "+447306506797",
+        },
+    )
+
+
+class CustomerCardSchema(Schema):
+    customer_id = fields.Integer(required=True)
+    phone = fields.String(required=True, metadata={"description": "E.164"})
+    name = fields.String(allow_none=True)
+    points_balance = fields.Integer(required=True)
+    total_points_earned = fields.Integer(required=True)
+    total_points_redeemed = fields.Integer(required=True)
+    updated_at = UTCDateTime(required=True)
+
+
+class PointsChangeRequestSchema(StrictSchema):
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    points = StrictInteger(
+        required=True,
+        validate=validate.Range(min=1, max=MAX_POINTS),
+        metadata={"description": f"A whole number from 1 to {MAX_POINTS:,}"},
+    )
+    transaction_reference = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "The POS order id; a repeat of it is answered as a replay"},
+    )
+    details = fields.Dict(
+        load_default=None,
+        allow_none=True,
+        validate=_small_json_object,
+        metadata={"description": "Free JSON object stored as operation_details (at most 4 KB)"},
+    )
+
+
+class OutcomeSchema(Schema):
+    transaction_id = fields.Integer(required=True)
+    customer_id = fields.Integer(required=True)
+    phone = fields.String(required=True)
+    points_balance = fields.Integer(required=True, metadata={"description": "Balance after"})
+    transaction_reference = fields.String(required=True)
+    created_at = UTCDateTime(required=True)
+    replayed = fields.Boolean(
+        required=True, metadata={"description": "True when this answers a repeated reference"}
+    )
+
+
+class RedemptionSchema(OutcomeSchema):
+    points_redeemed = fields.Integer(required=True, attribute="points_amount")
+    total_points_redeemed = fields.Integer(required=True)
+
+
+class AdminSessionRequestSchema(StrictSchema):
+    tenant = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=1, max=200)
+    )
+
+
+class AdminSessionSchema(Schema):
+    token = fields.String(required=True)
+    expires_at = UTCDateTime(required=True)
+    tenant = fields.String(required=True)
+    tenant_name = fields.String(required=True)
+
+
+class PageQuerySchema(StrictSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class CustomerListQuerySchema(PageQuerySchema):
+    q = fields.String(
+        load_default="",
+        validate=validate.Length(max=100),
+        metadata={"description": "Matches phone digits or part of the name"},
+    )
+
+
+class PageSchema(Schema):
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+
+
+class CustomerPageSchema(PageSchema):
+    items = fields.List(fields.Nested(CustomerCardSchema), required=True)
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True)

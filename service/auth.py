@@ -1,0 +1,118 @@
+"""Credentials: POS API keys (header ``X-API-Key``) and signed admin session tokens."""
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .db import transaction
+from .errors import TenantNotFound, Unauthorized
+from .store import admin_users, pos_keys
+from .tenancy import Tenant, get_tenant
+
+KEY_PREFIX = "lpk"
+ADMIN_TOKEN_SALT = "loyalty-admin-session"
+# Compared against when the email is unknown, so both paths cost one hash check.
+_DUMMY_PASSWORD_HASH = generate_password_hash("not a password")
+
+
+def _hash_secret(secret: str) -> str:
+    # The secret is 256 random bits, so a fast hash is enough; a slow KDF guards weak passwords.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_pos_key(conn, tenant: Tenant, label: str = "") -> str:
+    """Create a POS key for ``tenant`` and return it; only its hash is stored."""
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    with transaction(conn) as cur:
+        pos_keys.insert(cur, tenant.id, prefix, _hash_secret(secret), label)
+    return f"{KEY_PREFIX}_{prefix}_{secret}"
+
+
+def revoke_pos_key(conn, prefix: str) -> bool:
+    """Revoke the key with this public prefix; False when no active key has it."""
+    with transaction(conn) as cur:
+        return pos_keys.revoke(cur, prefix) == 1
+
+
+def revoke_labelled_pos_keys(conn, tenant: Tenant, label: str) -> int:
+    with transaction(conn) as cur:
+        return pos_keys.revoke_labelled(cur, tenant.id, label)
+
+
+def tenant_for_pos_key(conn, key: str | None) -> Tenant:
+    """The tenant an active POS key belongs to; raises Unauthorized for anything else."""
+    parts = (key or "").strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        raise Unauthorized("Send a valid POS key in the X-API-Key header.")
+    with conn.cursor() as cur:
+        row = pos_keys.find_active(cur, parts[1])
+    if row is None or not hmac.compare_digest(row["secret_hash"], _hash_secret(parts[2])):
+        raise Unauthorized("The POS key is unknown or revoked.")
+    return Tenant.from_row(row)
+
+
+def create_admin(conn, tenant: Tenant, email: str, password: str) -> int:
+    """Create an admin of ``tenant``, or set the password of an existing one; returns its id."""
+    if len(password) < 8:
+        raise ValueError("password: at least 8 characters")
+    email = email.strip().lower()
+    with transaction(conn) as cur:
+        existing = admin_users.find(cur, tenant.id, email)
+        if existing:
+            admin_users.set_password(cur, existing["id"], generate_password_hash(password))
+            return existing["id"]
+        return admin_users.insert(cur, tenant.id, email, generate_password_hash(password))
+
+
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=ADMIN_TOKEN_SALT)
+
+
+def sign_in_admin(
+    conn, secret_key: str, max_age: int, tenant_slug: str, email: str, password: str
+) -> dict:
+    """Check the admin's password; return ``{token, expires_at, tenant, tenant_name}``.
+
+    Raises Unauthorized alike for an unknown tenant, email or wrong password.
+    """
+    try:
+        tenant = get_tenant(conn, tenant_slug.strip().lower())
+    except TenantNotFound:
+        tenant = None
+    admin = None
+    if tenant is not None:
+        with conn.cursor() as cur:
+            admin = admin_users.find(cur, tenant.id, email.strip().lower())
+    password_hash = admin["password_hash"] if admin else _DUMMY_PASSWORD_HASH
+    if not check_password_hash(password_hash, password) or admin is None:
+        raise Unauthorized("Wrong tenant, email or password.")
+    return {
+        "token": _serializer(secret_key).dumps({"admin": admin["id"], "tenant": tenant.id}),
+        "expires_at": datetime.now(UTC) + timedelta(seconds=max_age),
+        "tenant": tenant.slug,
+        "tenant_name": tenant.name,
+    }
+
+
+def tenant_for_admin_token(conn, secret_key: str, max_age: int, header: str | None) -> Tenant:
+    """The tenant of a valid ``Authorization: Bearer`` admin token; raises Unauthorized."""
+    scheme, _, token = (header or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Sign in and send the token as 'Authorization: Bearer <token>'.")
+    try:
+        claims = _serializer(secret_key).loads(token.strip(), max_age=max_age)
+    except SignatureExpired as exc:
+        raise Unauthorized("The session has expired; sign in again.", expired=True) from exc
+    except BadSignature as exc:
+        raise Unauthorized("The session token is not valid; sign in again.") from exc
+    with conn.cursor() as cur:
+        admin = admin_users.get_with_tenant(cur, claims.get("admin"))
+    # A token whose admin was deleted, or whose claims were tampered with, grants nothing.
+    if admin is None or admin["tenant_id"] != claims.get("tenant"):
+        raise Unauthorized("The session is no longer valid; sign in again.")
+    return Tenant.from_row(admin)

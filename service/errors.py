@@ -1,0 +1,175 @@
+"""Domain exceptions and their one mapping to RFC 9457 ``application/problem+json`` responses."""
+
+import json
+import logging
+
+import pymysql
+from flask import Response, request
+from werkzeug.exceptions import HTTPException
+
+from .db import DatabaseBusy
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MIMETYPE = "application/problem+json"
+
+
+class LoyaltyError(Exception):
+    """Base of the errors a client can cause or must be told about; each has a stable code."""
+
+    status = 400
+    code = "bad_request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, **extra):
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class Unauthorized(LoyaltyError):
+    status, code, title = 401, "unauthorized", "Missing or invalid credentials"
+
+
+class CustomerNotFound(LoyaltyError):
+    status, code, title = 404, "customer_not_found", "Customer not found"
+
+
+class TransactionNotFound(LoyaltyError):
+    status, code, title = 404, "transaction_not_found", "Transaction not found"
+
+
+class InsufficientPoints(LoyaltyError):
+    status, code, title = 409, "insufficient_points", "Not enough points"
+
+
+class ReversalExceedsRedemption(LoyaltyError):
+    status, code, title = 409, "reversal_exceeds_redemption", "Reversal larger than what is left"
+
+
+class InvalidPhone(LoyaltyError):
+    status, code, title = 422, "invalid_phone", "Invalid phone number"
+
+
+class TransactionReferenceReused(LoyaltyError):
+    status, code, title = 422, "transaction_reference_reused", "Transaction reference reused"
+
+
+class TenantNotFound(LoyaltyError):
+    """Raised by the CLI; never reaches HTTP clients (tenants come from credentials)."""
+
+    status, code, title = 404, "tenant_not_found", "Tenant not found"
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra) -> Response:
+    """Build a problem+json response; ``extra`` members are added to the body."""
+    body = {
+        "type": f"urn:loyalty:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return Response(json.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE)
+
+
+# Werkzeug's exceptions by status: (code, title) for the client errors Flask raises itself.
+HTTP_PROBLEMS = {
+    400: ("bad_request", "Bad request"),
+    401: ("unauthorized", "Missing or invalid credentials"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+    413: ("payload_too_large", "Request body too large"),
+    415: ("unsupported_media_type", "Unsupported media type"),
+    422: ("validation_error", "Invalid request"),
+}
+
+
+def _flatten_messages(messages, prefix: str = "") -> dict[str, list[str]]:
+    """webargs/marshmallow messages as ``{"field.sub": ["message", ...]}``."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(_flatten_messages(value, name))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        flat[prefix or "_schema"] = list(messages)
+    else:
+        flat[prefix or "_schema"] = [str(messages)]
+    return flat
+
+
+def handle_loyalty_error(error: LoyaltyError) -> Response:
+    return problem(error.status, error.code, error.title, error.detail, **error.extra)
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    if error.code == 304:
+        # flask-smorest's early set_etag raises NotModified: an empty 304, never a problem body.
+        response = Response(status=304)
+        if len(request.if_none_match) == 1:
+            response.set_etag(next(iter(request.if_none_match)))
+        return response
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages")
+    if messages:
+        # webargs keys by location ("json", "query"); the fields matter to the client.
+        fields = {}
+        for location_messages in messages.values():
+            fields.update(_flatten_messages(location_messages))
+        if "_schema" in fields and any("Invalid JSON" in m for m in fields["_schema"]):
+            return problem(400, "malformed_json", "Malformed JSON", "The body is not valid JSON.")
+        detail = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in sorted(fields.items()))
+        return problem(
+            422, "validation_error", "Invalid request", f"Invalid fields: {detail}", errors=fields
+        )
+    status = error.code or 500
+    code, title = HTTP_PROBLEMS.get(status, ("http_error", error.name))
+    if status >= 500:
+        return handle_unexpected(error)
+    response = problem(status, code, title, error.description or title)
+    if status == 405 and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def handle_database_busy(_error: DatabaseBusy) -> Response:
+    return problem(
+        503,
+        "database_busy",
+        "Database busy",
+        "The request kept conflicting with concurrent writes; nothing was changed. Retry it.",
+    )
+
+
+def handle_database_error(error: pymysql.err.MySQLError) -> Response:
+    if isinstance(error, pymysql.err.OperationalError) and error.args[0] in (2003, 2006, 2013):
+        log.error("database unreachable: %s", error)
+        return problem(
+            503,
+            "database_unavailable",
+            "Database unavailable",
+            "The database cannot be reached; nothing was changed. Retry later.",
+        )
+    return handle_unexpected(error)
+
+
+def handle_unexpected(error: BaseException) -> Response:
+    # The trace goes to the log, never to the client.
+    log.exception("unhandled error", exc_info=error)
+    return problem(
+        500,
+        "internal_error",
+        "Internal server error",
+        "The request failed on the server and was rolled back; nothing was changed.",
+    )
+
+
+def init_app(app) -> None:
+    """Register the handlers; call after flask-smorest's Api so these replace its JSON ones."""
+    app.register_error_handler(LoyaltyError, handle_loyalty_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DatabaseBusy, handle_database_busy)
+    app.register_error_handler(pymysql.err.MySQLError, handle_database_error)
+    app.register_error_handler(Exception, handle_unexpected)

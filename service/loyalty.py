@@ -1,0 +1,170 @@
+"""The loyalty domain: look customers up, earn and redeem points, list customers.
+
+Every function that changes points runs as ONE transaction (``run_in_transaction``): the
+balance row, the ledger row and the tenant's data version commit together or not at all.
+Writes of one customer are serialised by a lock on the balance row, so no update is lost and
+no balance is overdrawn; a ``transaction_reference`` already used makes the call a replay.
+"""
+
+from dataclasses import dataclass
+
+import pymysql
+
+from .db import RetryableConflict, run_in_transaction
+from .errors import CustomerNotFound, InsufficientPoints, TransactionReferenceReused
+from .phones import normalize_phone
+from .store import balances, customers, ledger, tenants
+from .tenancy import Tenant
+
+ER_DUP_ENTRY = 1062
+
+
+@dataclass(frozen=True)
+class PointsChange:
+    """A request to move points, as the POS sent it (``phone`` not yet normalised)."""
+
+    phone: str
+    points: int
+    transaction_reference: str
+    details: dict | None = None
+
+
+def lookup_customer(conn, tenant: Tenant, phone: str) -> dict:
+    """The customer's card (balance and totals); raises InvalidPhone, CustomerNotFound."""
+    e164 = normalize_phone(phone, tenant.phone_region)
+    with conn.cursor() as cur:
+        card = customers.card_by_phone(cur, tenant.id, e164)
+    if card is None:
+        raise CustomerNotFound(f"No customer with phone {e164} in this shop.", phone=e164)
+    return card
+
+
+def redeem_points(conn, tenant: Tenant, change: PointsChange) -> dict:
+    """Take ``change.points`` from the customer's balance and log ``redeem_points``.
+
+    Returns the outcome (``replayed`` True when the reference was already redeemed with the
+    same body: nothing is written then). Raises InvalidPhone, CustomerNotFound,
+    InsufficientPoints (with the current balance), TransactionReferenceReused; writes nothing
+    when it raises.
+    """
+    e164 = normalize_phone(change.phone, tenant.phone_region)
+
+    def work(cur) -> dict:
+        customer = customers.find_by_phone(cur, tenant.id, e164)
+        if customer is None:
+            raise CustomerNotFound(f"No customer with phone {e164} in this shop.", phone=e164)
+        balance = balances.lock(cur, customer["id"])
+        replay = _replay_if_known(cur, tenant, customer, ledger.REDEEM, change)
+        if replay:
+            return replay
+        if balance["points_balance"] < change.points:
+            raise InsufficientPoints(
+                f"The customer has {balance['points_balance']} points; "
+                f"{change.points} were asked for.",
+                points_balance=balance["points_balance"],
+                points_requested=change.points,
+            )
+        return _record(cur, tenant, customer, ledger.REDEEM, change)
+
+    return run_in_transaction(conn, work)
+
+
+def earn_points(conn, tenant: Tenant, change: PointsChange, name: str | None = None) -> dict:
+    """Add ``change.points`` to the customer's balance and log ``earn_points``.
+
+    An unknown phone enrols the customer (with ``name``) in the same transaction. Replays as
+    ``redeem_points`` does. Raises InvalidPhone, TransactionReferenceReused.
+    """
+    e164 = normalize_phone(change.phone, tenant.phone_region)
+
+    def work(cur) -> dict:
+        customer = customers.find_by_phone(cur, tenant.id, e164) or _enrol(cur, tenant, e164, name)
+        balances.lock(cur, customer["id"])
+        replay = _replay_if_known(cur, tenant, customer, ledger.EARN, change)
+        if replay:
+            return replay
+        return _record(cur, tenant, customer, ledger.EARN, change)
+
+    return run_in_transaction(conn, work)
+
+
+def _enrol(cur, tenant: Tenant, phone: str, name: str | None) -> dict:
+    try:
+        customer_id = customers.insert(cur, tenant.id, phone, name)
+    except pymysql.err.IntegrityError as exc:
+        if exc.args[0] == ER_DUP_ENTRY:
+            raise RetryableConflict(f"customer {phone} enrolled concurrently") from exc
+        raise
+    balances.insert(cur, tenant.id, customer_id, phone)
+    return {"id": customer_id, "tenant_id": tenant.id, "phone": phone, "name": name}
+
+
+def _replay_if_known(cur, tenant, customer, operation_type, change) -> dict | None:
+    """The original outcome when this reference was used already; None when it is new.
+
+    Raises TransactionReferenceReused when the stored operation differs from this request.
+    """
+    row = ledger.find_by_reference(cur, tenant.id, operation_type, change.transaction_reference)
+    if row is None:
+        return None
+    same = (
+        row["customer_id"] == customer["id"]
+        and row["points_amount"] == change.points
+        and row["operation_details"] == change.details
+    )
+    if not same:
+        raise TransactionReferenceReused(
+            f"Reference {change.transaction_reference!r} was already used for a different "
+            f"{operation_type} request; nothing was changed.",
+            transaction_reference=change.transaction_reference,
+        )
+    totals = ledger.totals_through(cur, customer["id"], row["id"])
+    return _outcome(row, totals, replayed=True)
+
+
+def _record(cur, tenant, customer, operation_type, change) -> dict:
+    """Apply the change to the locked balance row, log it, and mark the tenant changed."""
+    balance, earned, redeemed = (e * change.points for e in ledger.EFFECTS[operation_type])
+    balances.apply_change(cur, customer["id"], balance=balance, earned=earned, redeemed=redeemed)
+    transaction_id = ledger.insert(
+        cur,
+        tenant_id=tenant.id,
+        customer_id=customer["id"],
+        phone=customer["phone"],
+        operation_type=operation_type,
+        points_amount=change.points,
+        transaction_reference=change.transaction_reference,
+        operation_details=change.details,
+    )
+    tenants.bump_data_version(cur, tenant.id)
+    return _outcome(ledger.get(cur, transaction_id), balances.get(cur, customer["id"]))
+
+
+def _outcome(row: dict, totals: dict, replayed: bool = False) -> dict:
+    return {
+        "transaction_id": row["id"],
+        "customer_id": row["customer_id"],
+        "phone": row["phone"],
+        "operation_type": row["operation_type"],
+        "points_amount": row["points_amount"],
+        "points_balance": totals["points_balance"],
+        "total_points_earned": totals["total_points_earned"],
+        "total_points_redeemed": totals["total_points_redeemed"],
+        "transaction_reference": row["transaction_reference"],
+        "created_at": row["created_at"],
+        "replayed": replayed,
+    }
+
+
+def list_customers(conn, tenant: Tenant, query: str, page: int, per_page: int) -> dict:
+    """One page of the tenant's customers matching ``query``, most recently changed first."""
+    with conn.cursor() as cur:
+        total = customers.count_matching(cur, tenant.id, query)
+        items = customers.search_cards(cur, tenant.id, query, per_page, (page - 1) * per_page)
+    return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+def customers_version(conn, tenant: Tenant) -> int:
+    """A number that changes whenever any balance of the tenant changes (one PK read)."""
+    with conn.cursor() as cur:
+        return tenants.data_version(cur, tenant.id)

@@ -1,0 +1,58 @@
+"""SQL for ``customer_loyalty_points``, the balance row of each customer."""
+
+from ..db import fetch_one
+
+COLUMNS = (
+    "id, tenant_id, customer_id, phone, points_balance, total_points_earned, "
+    "total_points_redeemed, updated_at"
+)
+
+
+class BalanceGuardFailed(RuntimeError):
+    """The guarded update matched no row: the caller's checks and the stored row disagree."""
+
+
+def insert(cur, tenant_id: int, customer_id: int, phone: str) -> int:
+    cur.execute(
+        "INSERT INTO customer_loyalty_points (tenant_id, customer_id, phone) VALUES (%s, %s, %s)",
+        (tenant_id, customer_id, phone),
+    )
+    return cur.lastrowid
+
+
+def lock(cur, customer_id: int) -> dict | None:
+    """Read the balance row with an exclusive lock held until the transaction ends.
+
+    Every write to a customer's points takes this lock first, so such writes run one at a
+    time per customer and each sees the balance the previous one left.
+    """
+    return fetch_one(
+        cur,
+        f"SELECT {COLUMNS} FROM customer_loyalty_points WHERE customer_id = %s FOR UPDATE",
+        (customer_id,),
+    )
+
+
+def get(cur, customer_id: int) -> dict | None:
+    return fetch_one(
+        cur, f"SELECT {COLUMNS} FROM customer_loyalty_points WHERE customer_id = %s", (customer_id,)
+    )
+
+
+def apply_change(
+    cur, customer_id: int, *, balance: int, earned: int = 0, redeemed: int = 0
+) -> None:
+    """Add the deltas to the customer's balance row.
+
+    The WHERE clause refuses to take the balance below zero even if a caller skipped its own
+    check; BalanceGuardFailed is raised then, and the CHECK constraint backs both.
+    """
+    cur.execute(
+        "UPDATE customer_loyalty_points SET points_balance = points_balance + %s, "
+        "total_points_earned = total_points_earned + %s, "
+        "total_points_redeemed = total_points_redeemed + %s, updated_at = CURRENT_TIMESTAMP(6) "
+        "WHERE customer_id = %s AND points_balance + %s >= 0",
+        (balance, earned, redeemed, customer_id, balance),
+    )
+    if cur.rowcount != 1:
+        raise BalanceGuardFailed(f"balance update for customer {customer_id} matched no row")

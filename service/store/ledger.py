@@ -1,0 +1,149 @@
+"""SQL for ``phone_loyalty_transactions``, the append-only points ledger."""
+
+import json
+
+import pymysql
+
+from ..db import RetryableConflict, fetch_all, fetch_one
+
+EARN = "earn_points"
+REDEEM = "redeem_points"
+REVERSE = "reverse_redemption"
+ADJUST = "adjust_points"
+
+# How one row of each operation type moves (points_balance, total_points_earned,
+# total_points_redeemed), as multiples of its points_amount. Adjustments carry their sign.
+EFFECTS = {
+    EARN: (1, 1, 0),
+    REDEEM: (-1, 0, 1),
+    REVERSE: (1, 0, -1),
+    ADJUST: (1, 0, 0),
+}
+
+COLUMNS = (
+    "id, phone, tenant_id, customer_id, operation_type, points_amount, "
+    "transaction_reference, operation_details, created_at"
+)
+ER_DUP_ENTRY = 1062
+
+
+def _effect_sum(position: int) -> str:
+    # Built from the constant table above, never from input.
+    whens = " ".join(
+        f"WHEN '{op}' THEN {effect[position]} * points_amount"
+        for op, effect in EFFECTS.items()
+        if effect[position]
+    )
+    return f"COALESCE(SUM(CASE operation_type {whens} ELSE 0 END), 0)"
+
+
+TOTALS_SELECT = (
+    f"SELECT customer_id, {_effect_sum(0)} AS points_balance, "
+    f"{_effect_sum(1)} AS total_points_earned, {_effect_sum(2)} AS total_points_redeemed "
+    "FROM phone_loyalty_transactions"
+)
+
+
+def _decode(row: dict | None) -> dict | None:
+    if row is not None and isinstance(row.get("operation_details"), str):
+        row["operation_details"] = json.loads(row["operation_details"])
+    return row
+
+
+def insert(
+    cur,
+    *,
+    tenant_id: int,
+    customer_id: int,
+    phone: str,
+    operation_type: str,
+    points_amount: int,
+    transaction_reference: str,
+    operation_details: dict | None,
+) -> int:
+    """Append a ledger row and return its id.
+
+    Raises RetryableConflict when a concurrent transaction already stored this
+    (tenant, operation_type, reference): run again, the caller then finds that row.
+    """
+    details = None if operation_details is None else json.dumps(operation_details)
+    try:
+        cur.execute(
+            "INSERT INTO phone_loyalty_transactions (phone, tenant_id, customer_id, "
+            "operation_type, points_amount, transaction_reference, operation_details) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (
+                phone,
+                tenant_id,
+                customer_id,
+                operation_type,
+                points_amount,
+                transaction_reference,
+                details,
+            ),
+        )
+    except pymysql.err.IntegrityError as exc:
+        if exc.args[0] == ER_DUP_ENTRY and "uq_ledger_reference" in str(exc.args[1]):
+            raise RetryableConflict(f"reference {transaction_reference!r} taken") from exc
+        raise
+    return cur.lastrowid
+
+
+def get(cur, transaction_id: int) -> dict | None:
+    return _decode(
+        fetch_one(
+            cur, f"SELECT {COLUMNS} FROM phone_loyalty_transactions WHERE id = %s", (transaction_id,)
+        )
+    )
+
+
+def find_by_reference(cur, tenant_id: int, operation_type: str, reference: str) -> dict | None:
+    return _decode(
+        fetch_one(
+            cur,
+            f"SELECT {COLUMNS} FROM phone_loyalty_transactions "
+            "WHERE tenant_id = %s AND operation_type = %s AND transaction_reference = %s",
+            (tenant_id, operation_type, reference),
+        )
+    )
+
+
+def list_for_customer(cur, customer_id: int, limit: int, offset: int) -> list[dict]:
+    rows = fetch_all(
+        cur,
+        f"SELECT {COLUMNS} FROM phone_loyalty_transactions WHERE customer_id = %s "
+        "ORDER BY id DESC LIMIT %s OFFSET %s",
+        (customer_id, limit, offset),
+    )
+    return [_decode(row) for row in rows]
+
+
+def count_for_customer(cur, customer_id: int) -> int:
+    row = fetch_one(
+        cur,
+        "SELECT COUNT(*) AS n FROM phone_loyalty_transactions WHERE customer_id = %s",
+        (customer_id,),
+    )
+    return row["n"]
+
+
+def totals_through(cur, customer_id: int, transaction_id: int) -> dict:
+    """What the ledger says the balance row held right after ``transaction_id`` committed.
+
+    Exact because every write of a customer holds its balance-row lock, so the customer's
+    ledger ids grow in commit order.
+    """
+    row = fetch_one(
+        cur,
+        f"{TOTALS_SELECT} WHERE customer_id = %s AND id <= %s GROUP BY customer_id",
+        (customer_id, transaction_id),
+    )
+    return {k: int(v) for k, v in row.items()}
+
+
+def totals_by_customer(cur, tenant_id: int | None = None) -> dict[int, dict]:
+    """Balance, earned and redeemed as the ledger sums them, per customer (optionally of one
+    tenant); the reference every stored balance row must equal."""
+    where, params = ("WHERE tenant_id = %s", (tenant_id,)) if tenant_id else ("", ())
+    rows = fetch_all(cur, f"{TOTALS_SELECT} {where} GROUP BY customer_id", params)
+    return {row["customer_id"]: {k: int(v) for k, v in row.items()} for row in rows}

@@ -1,0 +1,40 @@
+"""SQL for ``pos_api_keys``: a public prefix and the hash of the secret, never the secret."""
+
+from ..db import fetch_one
+
+
+def insert(cur, tenant_id: int, prefix: str, secret_hash: str, label: str) -> int:
+    cur.execute(
+        "INSERT INTO pos_api_keys (tenant_id, prefix, secret_hash, label) VALUES (%s, %s, %s, %s)",
+        (tenant_id, prefix, secret_hash, label),
+    )
+    return cur.lastrowid
+
+
+def find_active(cur, prefix: str) -> dict | None:
+    """The unrevoked key with this prefix, joined with its tenant."""
+    return fetch_one(
+        cur,
+        "SELECT k.id, k.secret_hash, t.id AS tenant_id, t.slug, t.name, t.phone_region "
+        "FROM pos_api_keys k JOIN tenants t ON t.id = k.tenant_id "
+        "WHERE k.prefix = %s AND k.revoked_at IS NULL",
+        (prefix,),
+    )
+
+
+def revoke(cur, prefix: str) -> int:
+    cur.execute(
+        "UPDATE pos_api_keys SET revoked_at = CURRENT_TIMESTAMP(6) "
+        "WHERE prefix = %s AND revoked_at IS NULL",
+        (prefix,),
+    )
+    return cur.rowcount
+
+
+def revoke_labelled(cur, tenant_id: int, label: str) -> int:
+    cur.execute(
+        "UPDATE pos_api_keys SET revoked_at = CURRENT_TIMESTAMP(6) "
+        "WHERE tenant_id = %s AND label = %s AND revoked_at IS NULL",
+        (tenant_id, label),
+    )
+    return cur.rowcount

@@ -1,0 +1,52 @@
+"""Tenants: each shop or restaurant group, whose data no other tenant's credentials reach."""
+
+import re
+from dataclasses import dataclass
+
+from .db import transaction
+from .errors import TenantNotFound
+from .phones import is_valid_region
+from .store import tenants
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: int
+    slug: str
+    name: str
+    phone_region: str
+
+    @classmethod
+    def from_row(cls, row: dict) -> "Tenant":
+        """Build from a row holding ``tenant_id`` or ``id``, ``slug``, ``name``, ``phone_region``."""
+        return cls(
+            id=row.get("tenant_id", row.get("id")),
+            slug=row["slug"],
+            name=row["name"],
+            phone_region=row["phone_region"],
+        )
+
+
+def create_tenant(conn, slug: str, name: str, region: str) -> Tenant:
+    """Create a tenant; raises ValueError for a bad slug or region (or a slug in use)."""
+    region = region.upper()
+    if not SLUG.match(slug):
+        raise ValueError("slug: lowercase letters, digits and dashes, at most 63 characters")
+    if not is_valid_region(region):
+        raise ValueError(f"region: {region!r} is not a phone region such as GB or US")
+    with transaction(conn) as cur:
+        if tenants.get_by_slug(cur, slug):
+            raise ValueError(f"tenant {slug!r} exists already")
+        tenant_id = tenants.insert(cur, slug, name, region)
+    return Tenant(tenant_id, slug, name, region)
+
+
+def get_tenant(conn, slug: str) -> Tenant:
+    """The tenant with this slug; raises TenantNotFound."""
+    with conn.cursor() as cur:
+        row = tenants.get_by_slug(cur, slug)
+    if row is None:
+        raise TenantNotFound(f"No tenant {slug!r}.")
+    return Tenant.from_row(row)
