@@ -14,7 +14,7 @@ from .store import admin_users, pos_keys
 from .tenancy import Tenant, get_tenant
 
 KEY_PREFIX = "lpk"
-ADMIN_TOKEN_SALT = "loyalty-admin-session"
+ADMIN_TOKEN_SALT = "loyalty-admin-session"  # noqa: S105 (a namespace, not a secret)
 # Compared against when the email is unknown, so both paths cost one hash check.
 _DUMMY_PASSWORD_HASH = generate_password_hash("not a password")
 

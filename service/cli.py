@@ -32,13 +32,13 @@ db_cli = AppGroup("db", help="Database schema.")
 def db_upgrade():
     """Create the database if missing and apply pending migrations."""
     settings = current_app.config["DATABASE"]
-    with closing(pymysql.connect(**connect_kwargs(settings, database=False))) as server:
-        with server.cursor() as cur:
-            quoted = settings.database.replace("`", "``")
-            cur.execute(
-                f"CREATE DATABASE IF NOT EXISTS `{quoted}` "
-                "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-            )
+    server = pymysql.connect(**connect_kwargs(settings, database=False))
+    with closing(server), server.cursor() as cur:
+        quoted = settings.database.replace("`", "``")
+        cur.execute(
+            f"CREATE DATABASE IF NOT EXISTS `{quoted}` "
+            "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+        )
     with _connect() as conn:
         applied = migrate.upgrade(conn)
     click.echo("Applied: " + ", ".join(applied) if applied else "Database is up to date.")

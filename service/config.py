@@ -26,7 +26,9 @@ class DatabaseSettings:
         """Parse ``mysql://user:pass@host:port/dbname``; raises ConfigError when malformed."""
         parts = urlsplit(url)
         if parts.scheme not in ("mysql", "mariadb", "mysql+pymysql") or not parts.path.strip("/"):
-            raise ConfigError(f"DATABASE_URL must look like mysql://user:pass@host:port/db, not {url!r}")
+            raise ConfigError(
+                f"DATABASE_URL must look like mysql://user:pass@host:port/db, not {url!r}"
+            )
         return cls(
             host=parts.hostname or "127.0.0.1",
             port=parts.port or 3306,
@@ -38,8 +40,7 @@ class DatabaseSettings:
 
 def _is_production() -> bool:
     return (
-        os.environ.get("FLASK_ENV") == "production"
-        or os.environ.get("LOYALTY_ENV") == "production"
+        os.environ.get("FLASK_ENV") == "production" or os.environ.get("LOYALTY_ENV") == "production"
     )
 
 

@@ -12,7 +12,7 @@ import pymysql
 
 from .db import RetryableConflict, run_in_transaction
 from .errors import CustomerNotFound, InsufficientPoints, TransactionReferenceReused
-from .phones import normalize_phone
+from .phones import digit_fragments, normalize_phone
 from .store import balances, customers, ledger, tenants
 from .tenancy import Tenant
 
@@ -88,7 +88,21 @@ def earn_points(conn, tenant: Tenant, change: PointsChange, name: str | None = N
     return run_in_transaction(conn, work)
 
 
+def enrol_customer(conn, tenant: Tenant, phone: str, name: str | None = None) -> dict:
+    """The customer with this phone, enrolled (with a zero opening balance) when new.
+
+    Raises InvalidPhone.
+    """
+    e164 = normalize_phone(phone, tenant.phone_region)
+
+    def work(cur) -> dict:
+        return customers.find_by_phone(cur, tenant.id, e164) or _enrol(cur, tenant, e164, name)
+
+    return run_in_transaction(conn, work)
+
+
 def _enrol(cur, tenant: Tenant, phone: str, name: str | None) -> dict:
+    """Insert the customer, its balance row and its opening ledger entry."""
     try:
         customer_id = customers.insert(cur, tenant.id, phone, name)
     except pymysql.err.IntegrityError as exc:
@@ -96,6 +110,16 @@ def _enrol(cur, tenant: Tenant, phone: str, name: str | None) -> dict:
             raise RetryableConflict(f"customer {phone} enrolled concurrently") from exc
         raise
     balances.insert(cur, tenant.id, customer_id, phone)
+    ledger.insert(
+        cur,
+        tenant_id=tenant.id,
+        customer_id=customer_id,
+        phone=phone,
+        operation_type=ledger.OPEN,
+        points_amount=0,
+        transaction_reference=f"open-{customer_id}",
+        operation_details=None,
+    )
     return {"id": customer_id, "tenant_id": tenant.id, "phone": phone, "name": name}
 
 
@@ -157,10 +181,13 @@ def _outcome(row: dict, totals: dict, replayed: bool = False) -> dict:
 
 
 def list_customers(conn, tenant: Tenant, query: str, page: int, per_page: int) -> dict:
-    """One page of the tenant's customers matching ``query``, most recently changed first."""
+    """One page of the tenant's customers whose name or phone matches ``query`` (phone digits
+    in international or national form), most recently changed first."""
+    name, digits = query.strip(), digit_fragments(query, tenant.phone_region)
+    offset = (page - 1) * per_page
     with conn.cursor() as cur:
-        total = customers.count_matching(cur, tenant.id, query)
-        items = customers.search_cards(cur, tenant.id, query, per_page, (page - 1) * per_page)
+        total = customers.count_matching(cur, tenant.id, name, digits)
+        items = customers.search_cards(cur, tenant.id, name, digits, per_page, offset)
     return {"items": items, "page": page, "per_page": per_page, "total": total}
 
 

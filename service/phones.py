@@ -14,7 +14,7 @@ def normalize_phone(raw: str, region: str) -> str:
     international prefix, and a leading ``+`` that reached us as a space because the POS did
     not percent-encode it in a query string. Raises InvalidPhone for anything else.
     """
-    text = (raw or "")[:MAX_INPUT_LENGTH + 1]
+    text = (raw or "")[: MAX_INPUT_LENGTH + 1]
     if text.startswith(" ") and text.strip()[:1].isdigit():
         # "?phone=+4473..." decodes to " 4473...": the space was a plus.
         text = "+" + text.strip()
@@ -31,6 +31,24 @@ def normalize_phone(raw: str, region: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone(f"{raw!r} is not a valid phone number for region {region}.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def digit_fragments(query: str, region: str) -> list[str]:
+    """The digit runs a stored E.164 number must contain to match a search ``query``.
+
+    "07306 506" searched in GB also matches "+447306506...": the national prefix is dropped.
+    Empty when the query has no digits.
+    """
+    digits = "".join(ch for ch in query if ch.isdigit())
+    if not digits:
+        return []
+    fragments = [digits]
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    prefix = metadata.national_prefix if metadata else None
+    for lead in ("00", prefix):
+        if lead and digits.startswith(lead) and len(digits) > len(lead):
+            fragments.append(digits[len(lead) :])
+    return fragments
 
 
 def is_valid_region(region: str) -> bool:

@@ -20,7 +20,7 @@ class Tenant:
 
     @classmethod
     def from_row(cls, row: dict) -> "Tenant":
-        """Build from a row holding ``tenant_id`` or ``id``, ``slug``, ``name``, ``phone_region``."""
+        """Build from a row with ``tenant_id`` (or ``id``), ``slug``, ``name``, ``phone_region``."""
         return cls(
             id=row.get("tenant_id", row.get("id")),
             slug=row["slug"],

@@ -46,24 +46,25 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _search_filter(tenant_id: int, query: str) -> tuple[str, tuple]:
-    """WHERE clause matching the name, or the phone when the query holds digits."""
-    where, params = "c.tenant_id = %s", [tenant_id]
-    query = query.strip()
-    if query:
-        digits = "".join(ch for ch in query if ch.isdigit())
-        clauses, values = ["c.name LIKE %s"], [f"%{_escape_like(query)}%"]
-        if digits:
-            clauses.append("c.phone LIKE %s")
-            values.append(f"%{digits}%")
-        where += f" AND ({' OR '.join(clauses)})"
-        params += values
-    return where, tuple(params)
+def _search_filter(tenant_id: int, name: str, phone_digits: list[str]) -> tuple[str, tuple]:
+    """WHERE clause: the tenant's customers whose name contains ``name`` or whose phone
+    contains any of ``phone_digits`` (all of them when both are empty)."""
+    clauses, values = [], []
+    if name:
+        clauses.append("c.name LIKE %s")
+        values.append(f"%{_escape_like(name)}%")
+    for digits in phone_digits:
+        clauses.append("c.phone LIKE %s")
+        values.append(f"%{digits}%")
+    where = "c.tenant_id = %s" + (f" AND ({' OR '.join(clauses)})" if clauses else "")
+    return where, (tenant_id, *values)
 
 
-def search_cards(cur, tenant_id: int, query: str, limit: int, offset: int) -> list[dict]:
-    """Customers of the tenant matching ``query``, most recently changed first."""
-    where, params = _search_filter(tenant_id, query)
+def search_cards(
+    cur, tenant_id: int, name: str, phone_digits: list[str], limit: int, offset: int
+) -> list[dict]:
+    """Matching customers of the tenant (see ``_search_filter``), most recently changed first."""
+    where, params = _search_filter(tenant_id, name, phone_digits)
     return fetch_all(
         cur,
         f"SELECT {CARD_COLUMNS} FROM {CARD_FROM} WHERE {where} "
@@ -72,7 +73,7 @@ def search_cards(cur, tenant_id: int, query: str, limit: int, offset: int) -> li
     )
 
 
-def count_matching(cur, tenant_id: int, query: str) -> int:
-    where, params = _search_filter(tenant_id, query)
+def count_matching(cur, tenant_id: int, name: str, phone_digits: list[str]) -> int:
+    where, params = _search_filter(tenant_id, name, phone_digits)
     row = fetch_one(cur, f"SELECT COUNT(*) AS n FROM {CARD_FROM} WHERE {where}", params)
     return row["n"]

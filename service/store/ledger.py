@@ -10,6 +10,7 @@ EARN = "earn_points"
 REDEEM = "redeem_points"
 REVERSE = "reverse_redemption"
 ADJUST = "adjust_points"
+OPEN = "open_account"  # written once per customer at enrolment: its opening balance
 
 # How one row of each operation type moves (points_balance, total_points_earned,
 # total_points_redeemed), as multiples of its points_amount. Adjustments carry their sign.
@@ -18,6 +19,7 @@ EFFECTS = {
     REDEEM: (-1, 0, 1),
     REVERSE: (1, 0, -1),
     ADJUST: (1, 0, 0),
+    OPEN: (1, 1, 0),
 }
 
 COLUMNS = (
@@ -92,7 +94,9 @@ def insert(
 def get(cur, transaction_id: int) -> dict | None:
     return _decode(
         fetch_one(
-            cur, f"SELECT {COLUMNS} FROM phone_loyalty_transactions WHERE id = %s", (transaction_id,)
+            cur,
+            f"SELECT {COLUMNS} FROM phone_loyalty_transactions WHERE id = %s",
+            (transaction_id,),
         )
     )
 

@@ -1,0 +1,73 @@
+# Loyalty Points Live Sync. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export DATABASE_URL ?= mysql://root@127.0.0.1:3306/loyalty
+export API_BASE_URL ?= http://127.0.0.1:8000
+FRONTEND_SOURCES := $(shell find frontend -path frontend/dist -prune -o -type f -print)
+
+.PHONY: help venv db db-stop seed run test test-fast lint format openapi frontend bench clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+
+# The venv is a file target: rebuilt whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV) || { scripts/apt-install.sh python3-venv && $(PYTHON) -m venv $(VENV); }
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed ## Create .venv with the service and the dev tools
+
+db: venv ## Make sure MariaDB answers (start a project-local one if not) and migrate
+	scripts/ensure-db.sh
+	$(BIN)/flask --app service db upgrade
+
+db-stop: ## Stop the project-local MariaDB, if one was started
+	@if [ -f .local/mariadb/mariadb.pid ]; then kill "$$(cat .local/mariadb/mariadb.pid)"; fi
+
+seed: db ## Load the demo data (safe to repeat) and print a fresh POS key
+	$(BIN)/flask --app service demo seed
+
+frontend/dist/.built: $(FRONTEND_SOURCES)
+	rm -rf frontend/dist && mkdir -p frontend/dist
+	cp -r frontend/src/. frontend/dist/
+	printf 'export const API_BASE_URL = "%s";\n' "$(API_BASE_URL)" > frontend/dist/config.js
+	touch $@
+
+frontend: frontend/dist/.built ## Build the admin app into frontend/dist (API_BASE_URL sets the API)
+
+run: db frontend ## Set everything up, then serve the API (:8000) and the admin app (:8080)
+	scripts/run.sh
+
+test: venv ## Lint, then run the whole suite (API and browser) on a throwaway database
+	$(BIN)/ruff check .
+	scripts/ensure-db.sh
+	scripts/ensure-chromium.sh
+	$(BIN)/pytest
+
+test-fast: venv ## Run the suite without the browser tests
+	scripts/ensure-db.sh
+	$(BIN)/pytest -m 'not browser'
+
+lint: venv ## Check lint and formatting (ruff)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv ## Format and auto-fix (ruff)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+openapi: venv ## Regenerate openapi.yaml from the app
+	$(BIN)/flask --app service openapi write --format=yaml openapi.yaml
+
+bench: db ## Measure latency, throughput and memory; prints figures
+	$(BIN)/python -m bench
+
+clean: ## Remove the venv, build output and caches (keeps .local data)
+	rm -rf $(VENV) frontend/dist test-output .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,19 @@
+"""gunicorn settings for ``gunicorn 'service:create_app()'``; each can be overridden by env."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+# Requests spend most of their time waiting on MariaDB, so threads are cheap concurrency;
+# a few processes keep one slow request from holding up a whole worker.
+workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2, 4)))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = 30
+graceful_timeout = 10
+keepalive = 5
+# Build the app once before forking: every worker shares one configuration (and SECRET_KEY);
+# database pools are created lazily inside each worker.
+preload_app = True
+accesslog = "-"
+errorlog = "-"

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `make run`: seed the demo data, then serve the API (gunicorn, :8000) and the admin app (:8080)
+# until Ctrl-C. Assumes `make db frontend` ran first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+
+mkdir -p .local
+# A dev SECRET_KEY kept across restarts, so admin sessions survive `make run` again.
+[ -s .local/secret_key ] || python3 -c 'import secrets; print(secrets.token_urlsafe(32))' >.local/secret_key
+export SECRET_KEY="${SECRET_KEY:-$(cat .local/secret_key)}"
+
+seed_output=$("$BIN/flask" --app service demo seed)
+pos_key=$(tail -n 1 <<<"$seed_output")
+
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT INT TERM
+"$BIN/gunicorn" -c gunicorn.conf.py 'service:create_app()' &
+"$BIN/python" -m http.server 8080 --bind 127.0.0.1 --directory frontend/dist >/dev/null 2>&1 &
+
+cat <<TXT
+
+  Admin app:   http://127.0.0.1:8080/#/demo/admin/customers
+  API:         http://127.0.0.1:8000   (docs: http://127.0.0.1:8000/api/docs/)
+$(sed 's/^/  /' <<<"$seed_output" | head -n -2)
+  POS key:     $pos_key
+
+  Try:  curl -s -H "X-API-Key: $pos_key" 'http://127.0.0.1:8000/api/loyalty/phone-lookup?phone=%2B447306506797'
+  Stop: Ctrl-C
+TXT
+wait -n

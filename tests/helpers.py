@@ -1,0 +1,57 @@
+"""Assertions shared by the tests."""
+
+from service.store.ledger import totals_by_customer
+
+NO_STORE = {
+    "Cache-Control": "no-store, no-cache, must-revalidate, private",
+    "Pragma": "no-cache",
+    "Expires": "0",
+}
+
+
+def assert_no_store(response) -> None:
+    for header, value in NO_STORE.items():
+        assert response.headers.get(header) == value, (header, response.headers)
+
+
+def assert_problem(response, status: int, code: str) -> dict:
+    """The response is a problem+json of this status and code; returns its body."""
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json(force=True)
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["type"].endswith(code)
+    assert body["title"]
+    assert body["detail"]
+    assert_no_store(response)
+    return body
+
+
+def balance_rows(conn) -> dict[int, dict]:
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT customer_id, points_balance, total_points_earned, total_points_redeemed "
+            "FROM customer_loyalty_points"
+        )
+        return {row["customer_id"]: row for row in cur.fetchall()}
+
+
+def ledger_count(conn, tenant_id: int) -> int:
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT COUNT(*) AS n FROM phone_loyalty_transactions WHERE tenant_id = %s",
+            (tenant_id,),
+        )
+        return cur.fetchone()["n"]
+
+
+def assert_ledger_agrees_with_balances(conn) -> None:
+    """Every balance row equals the sums of its ledger rows, and none is negative."""
+    with conn.cursor() as cur:
+        expected = totals_by_customer(cur)
+    for customer_id, stored in balance_rows(conn).items():
+        ledger = expected.get(customer_id, {})
+        for column in ("points_balance", "total_points_earned", "total_points_redeemed"):
+            assert stored[column] == ledger.get(column, 0), (customer_id, column, stored, ledger)
+        assert stored["points_balance"] >= 0

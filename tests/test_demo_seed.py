@@ -1,0 +1,82 @@
+"""The reference notes' scenario on the demo data: 200 points, redeem 20, 180 left."""
+
+from contextlib import closing
+
+from service import demo
+from service.db import connect
+
+from .helpers import balance_rows, ledger_count
+
+
+def run_cli(app, *args, input=None):
+    result = app.test_cli_runner().invoke(args=list(args), input=input)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_seed_then_redeem_twenty_as_in_the_notes(app, client, database):
+    output = run_cli(app, "demo", "seed")
+    key = output.strip().splitlines()[-1]
+    assert key.startswith("lpk_")
+    assert "admin@demo.test" in output
+    headers = {"X-API-Key": key}
+
+    card = client.get("/api/loyalty/phone-lookup?phone=+447306506797", headers=headers).json
+    assert (card["points_balance"], card["total_points_redeemed"]) == (200, 1025)
+
+    redeemed = client.post(
+        "/api/customer/loyalty/redeem",
+        json={"phone": "+447306506797", "points": 20, "transaction_reference": "notes-1"},
+        headers=headers,
+    ).json
+    assert (redeemed["points_balance"], redeemed["total_points_redeemed"]) == (180, 1045)
+
+    with closing(connect(database)) as conn:
+        tenant_id = _demo_tenant_id(conn)
+        rows_before, ledger_before = balance_rows(conn), ledger_count(conn, tenant_id)
+        second = run_cli(app, "demo", "seed")
+        assert balance_rows(conn) == rows_before  # nothing duplicated, the 180 stands
+        assert ledger_count(conn, tenant_id) == ledger_before
+    new_key = second.strip().splitlines()[-1]
+    assert new_key != key
+    old = client.get("/api/loyalty/phone-lookup?phone=+447306506797", headers=headers)
+    assert old.status_code == 401  # the previous demo key was revoked
+    assert (
+        client.get(
+            "/api/loyalty/phone-lookup?phone=+447306506797", headers={"X-API-Key": new_key}
+        ).json["points_balance"]
+        == 180
+    )
+
+    sign_in = client.post(
+        "/api/admin/session",
+        json={"tenant": "demo", "email": demo.DEMO_ADMIN_EMAIL, "password": "demo-password"},
+    )
+    token = sign_in.json["token"]
+    listing = client.get("/api/admin/customers", headers={"Authorization": f"Bearer {token}"}).json
+    assert listing["total"] == 37
+    assert listing["items"][0]["phone"] == "+447306506797"  # the last one changed
+
+
+def _demo_tenant_id(conn):
+    with conn.cursor() as cur:
+        cur.execute("SELECT id FROM tenants WHERE slug = 'demo'")
+        return cur.fetchone()["id"]
+
+
+def test_management_commands(app, database):
+    assert "up to date" in run_cli(app, "db", "upgrade")
+    run_cli(app, "tenants", "create", "corner-cafe", "--name", "Corner Cafe", "--region", "us")
+    key = run_cli(app, "pos-keys", "create", "corner-cafe", "--label", "till 1")
+    key = key.strip().splitlines()[-1]
+    assert key.startswith("lpk_")
+    run_cli(app, "admins", "create", "corner-cafe", "owner@cafe.test", input="s3cret-pass\n")
+    run_cli(app, "pos-keys", "revoke", key.split("_")[1])
+    again = app.test_cli_runner().invoke(args=["pos-keys", "revoke", key.split("_")[1]])
+    assert again.exit_code != 0
+    with closing(connect(database)) as conn, conn.cursor() as cur:
+        cur.execute("SELECT secret_hash FROM pos_api_keys WHERE prefix = %s", (key.split("_")[1],))
+        stored = cur.fetchone()["secret_hash"]
+    assert key.split("_", 2)[2] not in stored  # only the hash is kept
+    bad = app.test_cli_runner().invoke(args=["tenants", "create", "x y", "--name", "Bad"])
+    assert bad.exit_code != 0
