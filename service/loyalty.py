@@ -120,6 +120,7 @@ def _enrol(cur, tenant: Tenant, phone: str, name: str | None) -> dict:
         transaction_reference=f"open-{customer_id}",
         operation_details=None,
     )
+    tenants.bump_data_version(cur, tenant.id)
     return {"id": customer_id, "tenant_id": tenant.id, "phone": phone, "name": name}
 
 
@@ -192,6 +193,22 @@ def list_customers(conn, tenant: Tenant, query: str, page: int, per_page: int) -
 
 
 def customers_version(conn, tenant: Tenant) -> int:
-    """A number that changes whenever any balance of the tenant changes (one PK read)."""
+    """A number that changes whenever any customer or balance of the tenant changes.
+
+    One primary-key read: what makes an unchanged poll of the admin page nearly free.
+    """
     with conn.cursor() as cur:
         return tenants.data_version(cur, tenant.id)
+
+
+def customer_history(conn, tenant: Tenant, customer_id: int, page: int, per_page: int) -> dict:
+    """One page of the customer's ledger entries, newest first.
+
+    Raises CustomerNotFound when the customer is not the tenant's.
+    """
+    with conn.cursor() as cur:
+        if customers.get(cur, tenant.id, customer_id) is None:
+            raise CustomerNotFound(f"No customer {customer_id} in this shop.")
+        total = ledger.count_for_customer(cur, customer_id)
+        items = ledger.list_for_customer(cur, customer_id, per_page, (page - 1) * per_page)
+    return {"items": items, "page": page, "per_page": per_page, "total": total}

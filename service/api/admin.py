@@ -6,13 +6,15 @@ from flask_smorest import Blueprint
 
 from ..auth import sign_in_admin, tenant_for_admin_token
 from ..db import get_conn
-from ..loyalty import list_customers
+from ..loyalty import customer_history, customers_version, list_customers
 from .docs import ADMIN_SECURITY, problems
 from .schemas import (
     AdminSessionRequestSchema,
     AdminSessionSchema,
     CustomerListQuerySchema,
     CustomerPageSchema,
+    LedgerPageSchema,
+    PageQuerySchema,
 )
 
 sessions = Blueprint(
@@ -51,12 +53,37 @@ def authenticate_admin():
         )
 
 
+def _conditional(data: dict) -> None:
+    """Answer 304 now when the client's If-None-Match still holds (before any list query).
+
+    The tag is the tenant's data version plus the request's parameters: cheap to compute and
+    different whenever anything the page shows could differ.
+    """
+    version = customers_version(get_conn(), g.tenant)
+    blp.set_etag({"tenant": g.tenant.id, "version": version, **data})
+
+
 @blp.route("/customers")
 class Customers(MethodView):
+    @blp.etag
     @blp.doc(security=ADMIN_SECURITY)
     @blp.arguments(CustomerListQuerySchema, location="query")
     @blp.response(200, CustomerPageSchema)
     @problems(blp, {401: "unauthorized", 422: "validation_error"})
     def get(self, args):
-        """List the shop's customers, most recently changed first"""
+        """List the shop's customers, most recently changed first (conditional: ETag/304)"""
+        _conditional({"list": args})
         return list_customers(get_conn(), g.tenant, args["q"], args["page"], args["per_page"])
+
+
+@blp.route("/customers/<int:customer_id>/transactions")
+class CustomerTransactions(MethodView):
+    @blp.etag
+    @blp.doc(security=ADMIN_SECURITY)
+    @blp.arguments(PageQuerySchema, location="query")
+    @blp.response(200, LedgerPageSchema)
+    @problems(blp, {401: "unauthorized", 404: "customer_not_found", 422: "validation_error"})
+    def get(self, args, customer_id):
+        """A customer's ledger entries, newest first (conditional: ETag/304)"""
+        _conditional({"customer": customer_id, "history": args})
+        return customer_history(get_conn(), g.tenant, customer_id, args["page"], args["per_page"])

@@ -153,5 +153,24 @@ class CustomerPageSchema(PageSchema):
     items = fields.List(fields.Nested(CustomerCardSchema), required=True)
 
 
+class LedgerEntrySchema(Schema):
+    transaction_id = fields.Integer(required=True, attribute="id")
+    operation_type = fields.String(
+        required=True,
+        metadata={
+            "description": "earn_points, redeem_points, reverse_redemption, "
+            "adjust_points or open_account"
+        },
+    )
+    points_amount = fields.Integer(required=True)
+    transaction_reference = fields.String(required=True)
+    operation_details = fields.Dict(allow_none=True)
+    created_at = UTCDateTime(required=True)
+
+
+class LedgerPageSchema(PageSchema):
+    items = fields.List(fields.Nested(LedgerEntrySchema), required=True)
+
+
 class HealthSchema(Schema):
     status = fields.String(required=True)

@@ -1,0 +1,158 @@
+"""The admin list and history are conditional: an unchanged poll costs a 304 and no list query."""
+
+import pytest
+
+from .helpers import assert_no_store, assert_problem
+
+CUSTOMERS = "/api/admin/customers"
+PHONE = "+447306506797"
+
+
+def redeem(client, shop, points, reference, phone=PHONE):
+    response = client.post(
+        "/api/customer/loyalty/redeem",
+        json={"phone": phone, "points": points, "transaction_reference": reference},
+        headers=shop.pos_headers,
+    )
+    assert response.status_code in (200, 201), response.json
+    return response
+
+
+@pytest.fixture
+def admin(client, shop, admin_headers):
+    shop.add_customer(PHONE, points=100, name="Alex")
+    return admin_headers(shop)
+
+
+def test_same_etag_while_nothing_changes_and_304_for_it(client, admin):
+    first = client.get(CUSTOMERS, headers=admin)
+    second = client.get(CUSTOMERS, headers=admin)
+    assert first.headers["ETag"] and first.headers["ETag"] == second.headers["ETag"]
+
+    unchanged = client.get(CUSTOMERS, headers={**admin, "If-None-Match": first.headers["ETag"]})
+    assert unchanged.status_code == 304
+    assert unchanged.get_data() == b""
+    assert unchanged.headers["ETag"] == first.headers["ETag"]
+    assert_no_store(unchanged)
+
+
+def test_a_redeem_changes_the_etag(client, shop, admin):
+    etag = client.get(CUSTOMERS, headers=admin).headers["ETag"]
+    redeem(client, shop, 20, "order-1")
+    response = client.get(CUSTOMERS, headers={**admin, "If-None-Match": etag})
+    assert response.status_code == 200
+    assert response.headers["ETag"] != etag
+    assert response.json["items"][0]["points_balance"] == 80
+
+
+def test_a_replay_changes_nothing(client, shop, admin):
+    redeem(client, shop, 20, "order-1")
+    etag = client.get(CUSTOMERS, headers=admin).headers["ETag"]
+    redeem(client, shop, 20, "order-1")
+    assert client.get(CUSTOMERS, headers={**admin, "If-None-Match": etag}).status_code == 304
+
+
+def test_another_tenants_redeem_leaves_the_etag_alone(client, make_shop, admin):
+    etag = client.get(CUSTOMERS, headers=admin).headers["ETag"]
+    other = make_shop()
+    other.add_customer(PHONE, points=100)
+    redeem(client, other, 20, "order-1")
+    assert client.get(CUSTOMERS, headers={**admin, "If-None-Match": etag}).status_code == 304
+
+
+def test_a_new_customer_changes_the_etag(client, shop, admin):
+    etag = client.get(CUSTOMERS, headers=admin).headers["ETag"]
+    shop.add_customer("+447306506798")
+    assert client.get(CUSTOMERS, headers={**admin, "If-None-Match": etag}).status_code == 200
+
+
+def test_etag_depends_on_the_query(client, admin):
+    etag = client.get(CUSTOMERS, headers=admin).headers["ETag"]
+    searched = client.get(
+        CUSTOMERS, query_string={"q": "zzz"}, headers={**admin, "If-None-Match": etag}
+    )
+    assert searched.status_code == 200
+    assert searched.json["total"] == 0
+
+
+def test_a_failed_redeem_changes_nothing(client, shop, admin):
+    etag = client.get(CUSTOMERS, headers=admin).headers["ETag"]
+    client.post(
+        "/api/customer/loyalty/redeem",
+        json={"phone": PHONE, "points": 5000, "transaction_reference": "too-much"},
+        headers=shop.pos_headers,
+    )
+    assert client.get(CUSTOMERS, headers={**admin, "If-None-Match": etag}).status_code == 304
+
+
+def test_304_needs_a_valid_session(client, admin):
+    etag = client.get(CUSTOMERS, headers=admin).headers["ETag"]
+    assert_problem(client.get(CUSTOMERS, headers={"If-None-Match": etag}), 401, "unauthorized")
+
+
+def test_history_lists_ledger_entries_newest_first(client, shop, admin):
+    redeem(client, shop, 20, "order-1")
+    redeem(client, shop, 30, "order-2")
+    customer_id = client.get(CUSTOMERS, headers=admin).json["items"][0]["customer_id"]
+    response = client.get(f"{CUSTOMERS}/{customer_id}/transactions", headers=admin)
+    assert response.status_code == 200
+    assert_no_store(response)
+    body = response.json
+    assert body["total"] == 4  # opening entry, the setup earning, two redemptions
+    ops = [
+        (e["operation_type"], e["points_amount"], e["transaction_reference"]) for e in body["items"]
+    ]
+    assert ops[:2] == [("redeem_points", 30, "order-2"), ("redeem_points", 20, "order-1")]
+    assert ops[-1][0] == "open_account"
+    assert set(body["items"][0]) == {
+        "transaction_id",
+        "operation_type",
+        "points_amount",
+        "transaction_reference",
+        "operation_details",
+        "created_at",
+    }
+    paged = client.get(
+        f"{CUSTOMERS}/{customer_id}/transactions",
+        query_string={"per_page": 1, "page": 2},
+        headers=admin,
+    ).json
+    assert [e["transaction_reference"] for e in paged["items"]] == ["order-1"]
+
+
+def test_history_is_conditional_too(client, shop, admin):
+    customer_id = client.get(CUSTOMERS, headers=admin).json["items"][0]["customer_id"]
+    url = f"{CUSTOMERS}/{customer_id}/transactions"
+    etag = client.get(url, headers=admin).headers["ETag"]
+    assert client.get(url, headers={**admin, "If-None-Match": etag}).status_code == 304
+    redeem(client, shop, 5, "order-3")
+    assert client.get(url, headers={**admin, "If-None-Match": etag}).status_code == 200
+
+
+def test_history_of_another_tenants_customer_is_not_found(client, make_shop, admin_headers):
+    mine, theirs = make_shop(), make_shop()
+    theirs.add_customer(PHONE, points=10)
+    their_admin = admin_headers(theirs)
+    their_id = client.get(CUSTOMERS, headers=their_admin).json["items"][0]["customer_id"]
+    response = client.get(f"{CUSTOMERS}/{their_id}/transactions", headers=admin_headers(mine))
+    assert_problem(response, 404, "customer_not_found")
+    assert_problem(
+        client.get(f"{CUSTOMERS}/999999/transactions", headers=their_admin),
+        404,
+        "customer_not_found",
+    )
+
+
+def test_a_304_never_touches_the_customer_tables(client, conn, admin):
+    """With the balance table out of reach, only an answer that skips the list query works."""
+    etag = client.get(CUSTOMERS, headers=admin).headers["ETag"]
+    with conn.cursor() as cur:
+        cur.execute("RENAME TABLE customer_loyalty_points TO hidden_customer_loyalty_points")
+    try:
+        unchanged = client.get(CUSTOMERS, headers={**admin, "If-None-Match": etag})
+        fresh = client.get(CUSTOMERS, headers=admin)
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("RENAME TABLE hidden_customer_loyalty_points TO customer_loyalty_points")
+    assert unchanged.status_code == 304
+    assert fresh.status_code == 500  # proves the list query would have needed the table
