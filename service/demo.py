@@ -60,14 +60,15 @@ def seed(conn) -> dict:
         tenant = create_tenant(conn, DEMO_TENANT, "Demo Bistro", "GB")
     create_admin(conn, tenant, DEMO_ADMIN_EMAIL, demo_admin_password())
 
-    _apply_history(
-        conn, tenant, NOTES_CUSTOMER, "Alex Morgan", [500, 400, 325], [400, 300, 200, 75, 25, 25]
-    )
     rng = random.Random(20251018)
     for i, first in enumerate(FIRST_NAMES):
         phone = f"+44730650{6800 + i:04d}"
         name = f"{first} {LAST_NAMES[i % len(LAST_NAMES)]}"
         _apply_history(conn, tenant, phone, name, *_history(rng))
+    # Last, so that the customer the notes follow tops the list (most recently changed).
+    _apply_history(
+        conn, tenant, NOTES_CUSTOMER, "Alex Morgan", [500, 400, 325], [400, 300, 200, 75, 25, 25]
+    )
 
     revoke_labelled_pos_keys(conn, tenant, DEMO_KEY_LABEL)
     return {

@@ -6,7 +6,8 @@ Modelled on the Flask tutorial's fixtures, with a real database instead of SQLit
 import os
 import secrets
 import threading
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 
 import pymysql
@@ -26,9 +27,9 @@ from .helpers import assert_ledger_agrees_with_balances
 ADMIN_PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(scope="session")
-def database() -> DatabaseSettings:
-    """A freshly migrated database on the configured server, dropped after the session."""
+@contextmanager
+def throwaway_database() -> Iterator[DatabaseSettings]:
+    """A freshly migrated database on the configured server, dropped afterwards."""
     server = DatabaseSettings.from_url(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
     settings = replace(server, database=f"loyalty_test_{secrets.token_hex(4)}")
     admin = pymysql.connect(**connect_kwargs(settings, database=False))
@@ -42,6 +43,12 @@ def database() -> DatabaseSettings:
         finally:
             with admin.cursor() as cur:
                 cur.execute(f"DROP DATABASE IF EXISTS `{settings.database}`")
+
+
+@pytest.fixture(scope="session")
+def database() -> Iterator[DatabaseSettings]:
+    with throwaway_database() as settings:
+        yield settings
 
 
 @pytest.fixture(scope="session")

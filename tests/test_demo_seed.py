@@ -2,10 +2,13 @@
 
 from contextlib import closing
 
-from service import demo
+import pytest
+
+from service import create_app, demo
 from service.db import connect
 
-from .helpers import balance_rows, ledger_count
+from .conftest import throwaway_database
+from .helpers import assert_ledger_agrees_with_balances, balance_rows, ledger_count
 
 
 def run_cli(app, *args, input=None):
@@ -14,7 +17,16 @@ def run_cli(app, *args, input=None):
     return result.output
 
 
-def test_seed_then_redeem_twenty_as_in_the_notes(app, client, database):
+@pytest.fixture
+def fresh(database):
+    """An app on a database of its own: the demo tenant exactly as `demo seed` leaves it."""
+    with throwaway_database() as settings:
+        app = create_app({"TESTING": True, "DATABASE": settings, "SECRET_KEY": "seed-test"})
+        yield app, app.test_client(), settings
+
+
+def test_seed_then_redeem_twenty_as_in_the_notes(fresh):
+    app, client, database = fresh
     output = run_cli(app, "demo", "seed")
     key = output.strip().splitlines()[-1]
     assert key.startswith("lpk_")
@@ -37,6 +49,7 @@ def test_seed_then_redeem_twenty_as_in_the_notes(app, client, database):
         second = run_cli(app, "demo", "seed")
         assert balance_rows(conn) == rows_before  # nothing duplicated, the 180 stands
         assert ledger_count(conn, tenant_id) == ledger_before
+        assert_ledger_agrees_with_balances(conn)  # every demo balance has its history
     new_key = second.strip().splitlines()[-1]
     assert new_key != key
     old = client.get("/api/loyalty/phone-lookup?phone=+447306506797", headers=headers)
