@@ -42,7 +42,7 @@ frontend/dist/.built: $(FRONTEND_SOURCES)
 
 frontend: frontend/dist/.built ## Build the admin app into frontend/dist (API_BASE_URL sets the API)
 
-run: db frontend ## Set everything up, then serve the API (:8000) and the admin app (:8080)
+run: db frontend ## Set everything up; serve the API (:8000), the admin app (:8080), webhooks
 	scripts/run.sh
 
 test: venv ## Lint, then run the whole suite (API and browser) on a throwaway database

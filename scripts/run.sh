@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: seed the demo data, then serve the API (gunicorn, :8000) and the admin app (:8080)
-# until Ctrl-C. Assumes `make db frontend` ran first.
+# `make run`: seed the demo data, then serve the API (gunicorn, :8000), the admin app (:8080) and
+# the webhook delivery worker until Ctrl-C. Assumes `make db frontend` ran first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -15,6 +15,7 @@ pos_key=$(tail -n 1 <<<"$seed_output")
 
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT INT TERM
 "$BIN/gunicorn" -c gunicorn.conf.py 'service:create_app()' &
+"$BIN/flask" --app service webhooks deliver &
 "$BIN/python" -m http.server 8080 --bind 127.0.0.1 --directory frontend/dist >/dev/null 2>&1 &
 
 cat <<TXT

@@ -1,6 +1,9 @@
 """Management commands: ``flask --app service <group> <command>``."""
 
+import logging
+import signal
 import sys
+import time
 from contextlib import closing
 
 import click
@@ -8,9 +11,10 @@ import pymysql
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import auth, demo, migrate
+from . import auth, demo, migrate, webhooks
 from .db import connect, connect_kwargs
 from .errors import TenantNotFound
+from .loyalty import verify_ledger
 from .tenancy import create_tenant, get_tenant
 
 
@@ -119,6 +123,110 @@ def demo_seed():
     click.echo(info["pos_key"])
 
 
+ledger_cli = AppGroup("ledger", help="The points ledger.")
+
+
+@ledger_cli.command("verify")
+@click.option("--tenant", "slug", default=None, help="Only this tenant.")
+def ledger_verify(slug):
+    """Check every balance against its ledger; exit 1 on any drift."""
+    with _connect() as conn:
+        checked, drifts = verify_ledger(conn, _tenant(conn, slug) if slug else None)
+    for d in drifts:
+        click.echo(
+            f"DRIFT tenant={d['tenant']} customer={d['customer_id']} phone={d['phone']} "
+            f"{d['column']}: stored {d['stored']}, ledger says {d['expected']}"
+        )
+    customers = len({d["customer_id"] for d in drifts})
+    click.echo(f"Checked {checked} customers: {customers} drifting, {len(drifts)} differences.")
+    if drifts:
+        sys.exit(1)
+
+
+webhooks_cli = AppGroup("webhooks", help="Webhook endpoints and their delivery worker.")
+
+
+@webhooks_cli.command("add")
+@click.argument("slug")
+@click.argument("url")
+def webhooks_add(slug, url):
+    """Send SLUG's points events to URL; prints the signing secret once, on the last line."""
+    with _connect() as conn:
+        try:
+            endpoint_id, secret = webhooks.add_endpoint(conn, _tenant(conn, slug), url)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"Endpoint {endpoint_id} added. Its signing secret (shown once):", err=True)
+    click.echo(secret)
+
+
+@webhooks_cli.command("list")
+@click.argument("slug")
+def webhooks_list(slug):
+    """SLUG's endpoints with delivery counts, and the deliveries that failed for good."""
+    with _connect() as conn:
+        endpoints, failed = webhooks.list_endpoints(conn, _tenant(conn, slug))
+    if not endpoints:
+        click.echo("No endpoints.")
+    for e in endpoints:
+        click.echo(
+            f"{e['id']}\t{e['url']}\tpending={e['pending']} delivered={e['delivered']} "
+            f"failed={e['failed']}"
+        )
+    for d in failed:
+        click.echo(
+            f"failed delivery {d['id']}: endpoint {d['endpoint_id']}, {d['event_type']} "
+            f"evt_{d['event_id']}, {d['attempts']} attempts, last error: {d['last_error']} "
+            f"(retry with: webhooks retry {d['id']})"
+        )
+
+
+@webhooks_cli.command("remove")
+@click.argument("endpoint_id", type=int)
+def webhooks_remove(endpoint_id):
+    """Stop sending events to the endpoint ENDPOINT_ID."""
+    with _connect() as conn:
+        if not webhooks.remove_endpoint(conn, endpoint_id):
+            raise click.ClickException(f"No endpoint {endpoint_id}.")
+    click.echo(f"Removed endpoint {endpoint_id}.")
+
+
+@webhooks_cli.command("retry")
+@click.argument("delivery_id", type=int)
+def webhooks_retry(delivery_id):
+    """Make the failed delivery DELIVERY_ID pending again."""
+    with _connect() as conn:
+        if not webhooks.retry_delivery(conn, delivery_id):
+            raise click.ClickException(f"No failed delivery {delivery_id}.")
+    click.echo(f"Delivery {delivery_id} will be tried again.")
+
+
+@webhooks_cli.command("deliver")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option("--poll", default=1.0, show_default=True, help="Seconds between looks.")
+def webhooks_deliver(once, poll):
+    """Deliver pending events until stopped (SIGTERM or Ctrl-C)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s webhooks %(message)s")
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    with _connect() as conn:
+        while True:
+            report = webhooks.deliver_due(conn)
+            if once:
+                click.echo(
+                    f"delivered={len(report.delivered)} retrying={len(report.retrying)} "
+                    f"failed={len(report.failed)}"
+                )
+                return
+            if stopping:
+                return
+            try:
+                time.sleep(poll)
+            except KeyboardInterrupt:
+                return
+
+
 def init_app(app) -> None:
-    for group in (db_cli, tenants_cli, pos_keys_cli, admins_cli, demo_cli):
+    groups = (db_cli, tenants_cli, pos_keys_cli, admins_cli, demo_cli, ledger_cli, webhooks_cli)
+    for group in groups:
         app.cli.add_command(group)

@@ -6,15 +6,23 @@ Writes of one customer are serialised by a lock on the balance row, so no update
 no balance is overdrawn; a ``transaction_reference`` already used makes the call a replay.
 """
 
+import uuid
 from dataclasses import dataclass
 
 import pymysql
 
 from .db import RetryableConflict, run_in_transaction
-from .errors import CustomerNotFound, InsufficientPoints, TransactionReferenceReused
+from .errors import (
+    CustomerNotFound,
+    InsufficientPoints,
+    ReversalExceedsRedemption,
+    TransactionNotFound,
+    TransactionReferenceReused,
+)
 from .phones import digit_fragments, normalize_phone
 from .store import balances, customers, ledger, tenants
 from .tenancy import Tenant
+from .webhooks import record_event
 
 ER_DUP_ENTRY = 1062
 
@@ -54,7 +62,9 @@ def redeem_points(conn, tenant: Tenant, change: PointsChange) -> dict:
         if customer is None:
             raise CustomerNotFound(f"No customer with phone {e164} in this shop.", phone=e164)
         balance = balances.lock(cur, customer["id"])
-        replay = _replay_if_known(cur, tenant, customer, ledger.REDEEM, change)
+        replay = _replay_if_known(
+            cur, tenant, ledger.REDEEM, change.transaction_reference, _same_change(customer, change)
+        )
         if replay:
             return replay
         if balance["points_balance"] < change.points:
@@ -80,10 +90,97 @@ def earn_points(conn, tenant: Tenant, change: PointsChange, name: str | None = N
     def work(cur) -> dict:
         customer = customers.find_by_phone(cur, tenant.id, e164) or _enrol(cur, tenant, e164, name)
         balances.lock(cur, customer["id"])
-        replay = _replay_if_known(cur, tenant, customer, ledger.EARN, change)
+        replay = _replay_if_known(
+            cur, tenant, ledger.EARN, change.transaction_reference, _same_change(customer, change)
+        )
         if replay:
             return replay
         return _record(cur, tenant, customer, ledger.EARN, change)
+
+    return run_in_transaction(conn, work)
+
+
+def reverse_redemption(
+    conn,
+    tenant: Tenant,
+    redemption_reference: str,
+    points: int | None = None,
+    reason: str | None = None,
+    reference: str | None = None,
+) -> dict:
+    """Give back all (``points`` None) or part of a redemption, as for a refunded order.
+
+    Logs ``reverse_redemption`` pointing at the original (``operation_details``) and lowers
+    ``total_points_redeemed``. Reversals of one redemption never add up to more than it took.
+    ``reference`` (default ``rev-<original id>``) makes the call idempotent. Raises
+    TransactionNotFound, ReversalExceedsRedemption, TransactionReferenceReused.
+    """
+
+    def work(cur) -> dict:
+        original = ledger.find_by_reference(cur, tenant.id, ledger.REDEEM, redemption_reference)
+        if original is None:
+            raise TransactionNotFound(f"No redemption with reference {redemption_reference!r}.")
+        customer = customers.get(cur, tenant.id, original["customer_id"])
+        balances.lock(cur, customer["id"])
+        details = {
+            "reverses_transaction_id": original["id"],
+            "reverses_reference": redemption_reference,
+        }
+        if reason:
+            details["reason"] = reason
+        own_reference = reference or f"rev-{original['id']}"
+
+        def matches(row: dict) -> bool:
+            return row["operation_details"] == details and points in (None, row["points_amount"])
+
+        replay = _replay_if_known(cur, tenant, ledger.REVERSE, own_reference, matches)
+        if replay:
+            return replay
+        remaining = original["points_amount"] - ledger.reversed_total(
+            cur, customer["id"], original["id"]
+        )
+        amount = remaining if points is None else points
+        if amount <= 0 or amount > remaining:
+            raise ReversalExceedsRedemption(
+                f"Only {remaining} of the {original['points_amount']} points redeemed by "
+                f"{redemption_reference!r} can still be given back.",
+                points_remaining=remaining,
+            )
+        change = PointsChange(customer["phone"], amount, own_reference, details)
+        return _record(cur, tenant, customer, ledger.REVERSE, change)
+
+    return run_in_transaction(conn, work)
+
+
+def adjust_points(
+    conn, tenant: Tenant, customer_id: int, points: int, reason: str, reference: str | None = None
+) -> dict:
+    """An admin's correction: add (positive) or remove (negative) points, with a reason.
+
+    Raises CustomerNotFound, InsufficientPoints (when it would go below zero),
+    TransactionReferenceReused.
+    """
+    reference = reference or f"adj-{uuid.uuid4().hex[:24]}"
+
+    def work(cur) -> dict:
+        customer = customers.get(cur, tenant.id, customer_id)
+        if customer is None:
+            raise CustomerNotFound(f"No customer {customer_id} in this shop.")
+        balance = balances.lock(cur, customer_id)
+        change = PointsChange(customer["phone"], points, reference, {"reason": reason})
+        replay = _replay_if_known(
+            cur, tenant, ledger.ADJUST, reference, _same_change(customer, change)
+        )
+        if replay:
+            return replay
+        if balance["points_balance"] + points < 0:
+            raise InsufficientPoints(
+                f"The customer has {balance['points_balance']} points; an adjustment of "
+                f"{points} would take the balance below zero.",
+                points_balance=balance["points_balance"],
+                points_requested=-points,
+            )
+        return _record(cur, tenant, customer, ledger.ADJUST, change)
 
     return run_in_transaction(conn, work)
 
@@ -124,31 +221,40 @@ def _enrol(cur, tenant: Tenant, phone: str, name: str | None) -> dict:
     return {"id": customer_id, "tenant_id": tenant.id, "phone": phone, "name": name}
 
 
-def _replay_if_known(cur, tenant, customer, operation_type, change) -> dict | None:
-    """The original outcome when this reference was used already; None when it is new.
+def _replay_if_known(cur, tenant, operation_type, reference, matches) -> dict | None:
+    """The original outcome when ``reference`` was used already for this operation type;
+    None when it is new.
 
-    Raises TransactionReferenceReused when the stored operation differs from this request.
+    Raises TransactionReferenceReused when ``matches(row)`` says the stored operation is not
+    this request.
     """
-    row = ledger.find_by_reference(cur, tenant.id, operation_type, change.transaction_reference)
+    row = ledger.find_by_reference(cur, tenant.id, operation_type, reference)
     if row is None:
         return None
-    same = (
-        row["customer_id"] == customer["id"]
-        and row["points_amount"] == change.points
-        and row["operation_details"] == change.details
-    )
-    if not same:
+    if not matches(row):
         raise TransactionReferenceReused(
-            f"Reference {change.transaction_reference!r} was already used for a different "
-            f"{operation_type} request; nothing was changed.",
-            transaction_reference=change.transaction_reference,
+            f"Reference {reference!r} was already used for a different {operation_type} "
+            "request; nothing was changed.",
+            transaction_reference=reference,
         )
-    totals = ledger.totals_through(cur, customer["id"], row["id"])
+    totals = ledger.totals_through(cur, row["customer_id"], row["id"])
     return _outcome(row, totals, replayed=True)
 
 
+def _same_change(customer: dict, change: PointsChange):
+    def matches(row: dict) -> bool:
+        return (
+            row["customer_id"] == customer["id"]
+            and row["points_amount"] == change.points
+            and row["operation_details"] == change.details
+        )
+
+    return matches
+
+
 def _record(cur, tenant, customer, operation_type, change) -> dict:
-    """Apply the change to the locked balance row, log it, and mark the tenant changed."""
+    """Apply the change to the locked balance row, log it, queue its webhook event, and mark
+    the tenant's data changed: all inside the caller's transaction."""
     balance, earned, redeemed = (e * change.points for e in ledger.EFFECTS[operation_type])
     balances.apply_change(cur, customer["id"], balance=balance, earned=earned, redeemed=redeemed)
     transaction_id = ledger.insert(
@@ -161,8 +267,10 @@ def _record(cur, tenant, customer, operation_type, change) -> dict:
         transaction_reference=change.transaction_reference,
         operation_details=change.details,
     )
+    outcome = _outcome(ledger.get(cur, transaction_id), balances.get(cur, customer["id"]))
+    record_event(cur, tenant, outcome)
     tenants.bump_data_version(cur, tenant.id)
-    return _outcome(ledger.get(cur, transaction_id), balances.get(cur, customer["id"]))
+    return outcome
 
 
 def _outcome(row: dict, totals: dict, replayed: bool = False) -> dict:
@@ -212,3 +320,40 @@ def customer_history(conn, tenant: Tenant, customer_id: int, page: int, per_page
         total = ledger.count_for_customer(cur, customer_id)
         items = ledger.list_for_customer(cur, customer_id, per_page, (page - 1) * per_page)
     return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+def history_by_phone(conn, tenant: Tenant, phone: str, page: int, per_page: int) -> dict:
+    """The POS view of a customer's ledger, newest first; raises InvalidPhone,
+    CustomerNotFound."""
+    e164 = normalize_phone(phone, tenant.phone_region)
+    with conn.cursor() as cur:
+        customer = customers.find_by_phone(cur, tenant.id, e164)
+    if customer is None:
+        raise CustomerNotFound(f"No customer with phone {e164} in this shop.", phone=e164)
+    return customer_history(conn, tenant, customer["id"], page, per_page)
+
+
+BALANCE_COLUMNS = ("points_balance", "total_points_earned", "total_points_redeemed")
+
+
+def verify_ledger(conn, tenant: Tenant | None = None) -> tuple[int, list[dict]]:
+    """Check every balance row against its ledger; returns (rows checked, drifts).
+
+    A drift is ``{customer_id, tenant, phone, column, stored, expected}``; a negative balance
+    is one too (expected ``>= 0``). Reads only.
+    """
+    tenant_id = tenant.id if tenant else None
+    with conn.cursor() as cur:
+        rows = balances.all_with_tenant(cur, tenant_id)
+        sums = ledger.totals_by_customer(cur, tenant_id)
+    drifts = []
+    for row in rows:
+        expected = sums.get(row["customer_id"], {})
+        for column in BALANCE_COLUMNS:
+            if row[column] != expected.get(column, 0):
+                drifts.append({**row, "column": column, "stored": row[column],
+                               "expected": expected.get(column, 0)})  # fmt: skip
+        if row["points_balance"] < 0:
+            drifts.append({**row, "column": "points_balance", "stored": row["points_balance"],
+                           "expected": ">= 0"})  # fmt: skip
+    return len(rows), drifts

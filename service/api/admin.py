@@ -6,9 +6,11 @@ from flask_smorest import Blueprint
 
 from ..auth import sign_in_admin, tenant_for_admin_token
 from ..db import get_conn
-from ..loyalty import customer_history, customers_version, list_customers
-from .docs import ADMIN_SECURITY, problems
+from ..loyalty import adjust_points, customer_history, customers_version, list_customers
+from .common import ADMIN_SECURITY, created_or_replayed, problems
 from .schemas import (
+    AdjustmentRequestSchema,
+    AdjustmentSchema,
     AdminSessionRequestSchema,
     AdminSessionSchema,
     CustomerListQuerySchema,
@@ -87,3 +89,33 @@ class CustomerTransactions(MethodView):
         """A customer's ledger entries, newest first (conditional: ETag/304)"""
         _conditional({"customer": customer_id, "history": args})
         return customer_history(get_conn(), g.tenant, customer_id, args["page"], args["per_page"])
+
+
+@blp.route("/customers/<int:customer_id>/adjustments")
+class Adjustments(MethodView):
+    @blp.doc(security=ADMIN_SECURITY)
+    @blp.arguments(AdjustmentRequestSchema)
+    @blp.response(201, AdjustmentSchema, description="Adjusted")
+    @blp.alt_response(200, schema=AdjustmentSchema, success=True, description="Replay")
+    @problems(
+        blp,
+        {
+            400: "malformed_json",
+            401: "unauthorized",
+            404: "customer_not_found",
+            409: "insufficient_points",
+            422: "validation_error, transaction_reference_reused",
+        },
+    )
+    def post(self, args, customer_id):
+        """Correct a customer's balance (+/-) with a reason"""
+        return created_or_replayed(
+            adjust_points(
+                get_conn(),
+                g.tenant,
+                customer_id,
+                args["points"],
+                args["reason"],
+                args["transaction_reference"],
+            )
+        )

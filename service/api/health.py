@@ -4,7 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..db import get_conn
-from .docs import problems
+from .common import problems
 from .schemas import HealthSchema
 
 blp = Blueprint("health", __name__, description="Probes for process managers and load balancers")

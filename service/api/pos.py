@@ -6,13 +6,26 @@ from flask_smorest import Blueprint
 
 from ..auth import tenant_for_pos_key
 from ..db import get_conn
-from ..loyalty import PointsChange, lookup_customer, redeem_points
-from .docs import POS_SECURITY, problems
+from ..loyalty import (
+    PointsChange,
+    earn_points,
+    history_by_phone,
+    lookup_customer,
+    redeem_points,
+    reverse_redemption,
+)
+from .common import POS_SECURITY, created_or_replayed, problems
 from .schemas import (
     CustomerCardSchema,
+    EarningSchema,
+    EarnRequestSchema,
+    LedgerPageSchema,
+    PhoneHistoryQuerySchema,
     PhoneLookupQuery,
     PointsChangeRequestSchema,
     RedemptionSchema,
+    ReversalSchema,
+    ReverseRequestSchema,
 )
 
 blp = Blueprint(
@@ -53,8 +66,7 @@ REDEEM_ERRORS = {
 
 
 def _redeem(args):
-    result = redeem_points(get_conn(), g.tenant, PointsChange(**args))
-    return result, 200 if result["replayed"] else 201
+    return created_or_replayed(redeem_points(get_conn(), g.tenant, PointsChange(**args)))
 
 
 @blp.route("/customer/loyalty/redeem")
@@ -76,3 +88,60 @@ class Redeem(MethodView):
     def put(self, args):
         """Redeem points; same body and semantics as POST (idempotent by its reference)"""
         return _redeem(args)
+
+
+@blp.route("/customer/loyalty/earn")
+class Earn(MethodView):
+    @blp.doc(security=POS_SECURITY)
+    @blp.arguments(EarnRequestSchema)
+    @blp.response(201, EarningSchema, description="Earned")
+    @blp.alt_response(200, schema=EarningSchema, success=True, description="Replay")
+    @problems(blp, {k: v for k, v in REDEEM_ERRORS.items() if k not in (404, 409)})
+    def post(self, args):
+        """Add points at the till; an unknown phone enrols the customer"""
+        name = args.pop("name")
+        return created_or_replayed(earn_points(get_conn(), g.tenant, PointsChange(**args), name))
+
+
+@blp.route("/customer/loyalty/redeem/<string:transaction_reference>/reverse")
+class Reverse(MethodView):
+    @blp.doc(security=POS_SECURITY)
+    @blp.arguments(ReverseRequestSchema)
+    @blp.response(201, ReversalSchema, description="Points given back")
+    @blp.alt_response(200, schema=ReversalSchema, success=True, description="Replay")
+    @problems(
+        blp,
+        {
+            400: "malformed_json",
+            401: "unauthorized",
+            404: "transaction_not_found",
+            409: "reversal_exceeds_redemption",
+            422: "validation_error, transaction_reference_reused",
+        },
+    )
+    def post(self, args, transaction_reference):
+        """Give back all or part of a redemption (a refunded order)"""
+        return created_or_replayed(
+            reverse_redemption(
+                get_conn(),
+                g.tenant,
+                transaction_reference,
+                points=args["points"],
+                reason=args["reason"],
+                reference=args["transaction_reference"],
+            )
+        )
+
+
+@blp.route("/loyalty/transactions")
+class PhoneHistory(MethodView):
+    @blp.doc(security=POS_SECURITY)
+    @blp.arguments(PhoneHistoryQuerySchema, location="query")
+    @blp.response(200, LedgerPageSchema)
+    @problems(
+        blp,
+        {401: "unauthorized", 404: "customer_not_found", 422: "invalid_phone, validation_error"},
+    )
+    def get(self, args):
+        """A customer's ledger entries, newest first"""
+        return history_by_phone(get_conn(), g.tenant, args["phone"], args["page"], args["per_page"])

@@ -98,6 +98,46 @@ class PointsChangeRequestSchema(StrictSchema):
     )
 
 
+class EarnRequestSchema(PointsChangeRequestSchema):
+    name = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "Used when the phone is new and the customer is enrolled"},
+    )
+
+
+class ReverseRequestSchema(StrictSchema):
+    points = StrictInteger(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=MAX_POINTS),
+        metadata={"description": "Points to give back; all that is left when omitted"},
+    )
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    transaction_reference = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "The refund's own id (default rev-<redemption id>)"},
+    )
+
+
+class AdjustmentRequestSchema(StrictSchema):
+    points = StrictInteger(
+        required=True,
+        validate=[
+            validate.Range(min=-MAX_POINTS, max=MAX_POINTS),
+            validate.NoneOf([0], error="Must not be zero."),
+        ],
+        metadata={"description": "Points to add (positive) or remove (negative)"},
+    )
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    transaction_reference = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=64)
+    )
+
+
 class OutcomeSchema(Schema):
     transaction_id = fields.Integer(required=True)
     customer_id = fields.Integer(required=True)
@@ -113,6 +153,20 @@ class OutcomeSchema(Schema):
 class RedemptionSchema(OutcomeSchema):
     points_redeemed = fields.Integer(required=True, attribute="points_amount")
     total_points_redeemed = fields.Integer(required=True)
+
+
+class EarningSchema(OutcomeSchema):
+    points_earned = fields.Integer(required=True, attribute="points_amount")
+    total_points_earned = fields.Integer(required=True)
+
+
+class ReversalSchema(OutcomeSchema):
+    points_reversed = fields.Integer(required=True, attribute="points_amount")
+    total_points_redeemed = fields.Integer(required=True)
+
+
+class AdjustmentSchema(OutcomeSchema):
+    points_adjusted = fields.Integer(required=True, attribute="points_amount")
 
 
 class AdminSessionRequestSchema(StrictSchema):
@@ -151,6 +205,10 @@ class PageSchema(Schema):
 
 class CustomerPageSchema(PageSchema):
     items = fields.List(fields.Nested(CustomerCardSchema), required=True)
+
+
+class PhoneHistoryQuerySchema(PageQuerySchema):
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=40))
 
 
 class LedgerEntrySchema(Schema):

@@ -151,3 +151,15 @@ def totals_by_customer(cur, tenant_id: int | None = None) -> dict[int, dict]:
     where, params = ("WHERE tenant_id = %s", (tenant_id,)) if tenant_id else ("", ())
     rows = fetch_all(cur, f"{TOTALS_SELECT} {where} GROUP BY customer_id", params)
     return {row["customer_id"]: {k: int(v) for k, v in row.items()} for row in rows}
+
+
+def reversed_total(cur, customer_id: int, redemption_id: int) -> int:
+    """Points already given back by reversals of the redemption ``redemption_id``."""
+    row = fetch_one(
+        cur,
+        "SELECT COALESCE(SUM(points_amount), 0) AS n FROM phone_loyalty_transactions "
+        "WHERE customer_id = %s AND operation_type = %s AND CAST(JSON_UNQUOTE(JSON_EXTRACT("
+        "operation_details, '$.reverses_transaction_id')) AS UNSIGNED) = %s",
+        (customer_id, REVERSE, redemption_id),
+    )
+    return int(row["n"])

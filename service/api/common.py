@@ -1,4 +1,4 @@
-"""Documentation helpers shared by the blueprints."""
+"""What the blueprints share: error documentation, security schemes, replay statuses."""
 
 from ..errors import PROBLEM_MIMETYPE
 from .schemas import ProblemSchema
@@ -22,3 +22,8 @@ def problems(blp, responses: dict[int, str]):
 
 POS_SECURITY = [{"PosApiKey": []}]
 ADMIN_SECURITY = [{"AdminSession": []}]
+
+
+def created_or_replayed(outcome: dict):
+    """201 for a new points change, 200 for the replay of one already made."""
+    return outcome, 200 if outcome["replayed"] else 201

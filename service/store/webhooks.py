@@ -1,0 +1,140 @@
+"""SQL for ``webhook_endpoints``, ``webhook_events`` (the outbox) and ``webhook_deliveries``."""
+
+import json
+
+from ..db import fetch_all, fetch_one
+
+
+def insert_endpoint(cur, tenant_id: int, url: str, secret: str) -> int:
+    cur.execute(
+        "INSERT INTO webhook_endpoints (tenant_id, url, secret) VALUES (%s, %s, %s)",
+        (tenant_id, url, secret),
+    )
+    return cur.lastrowid
+
+
+def remove_endpoint(cur, endpoint_id: int) -> int:
+    cur.execute(
+        "UPDATE webhook_endpoints SET removed_at = CURRENT_TIMESTAMP(6) "
+        "WHERE id = %s AND removed_at IS NULL",
+        (endpoint_id,),
+    )
+    return cur.rowcount
+
+
+def endpoints_with_counts(cur, tenant_id: int) -> list[dict]:
+    return fetch_all(
+        cur,
+        "SELECT e.id, e.url, e.created_at, "
+        "COALESCE(SUM(d.status = 'pending'), 0) AS pending, "
+        "COALESCE(SUM(d.status = 'delivered'), 0) AS delivered, "
+        "COALESCE(SUM(d.status = 'failed'), 0) AS failed "
+        "FROM webhook_endpoints e LEFT JOIN webhook_deliveries d ON d.endpoint_id = e.id "
+        "WHERE e.tenant_id = %s AND e.removed_at IS NULL GROUP BY e.id, e.url, e.created_at "
+        "ORDER BY e.id",
+        (tenant_id,),
+    )
+
+
+def failed_deliveries(cur, tenant_id: int) -> list[dict]:
+    return fetch_all(
+        cur,
+        "SELECT d.id, d.endpoint_id, d.attempts, d.last_error, v.event_type, v.id AS event_id "
+        "FROM webhook_deliveries d JOIN webhook_events v ON v.id = d.event_id "
+        "WHERE v.tenant_id = %s AND d.status = 'failed' ORDER BY d.id",
+        (tenant_id,),
+    )
+
+
+def insert_event(cur, tenant_id: int, event_type: str, payload: dict) -> int:
+    """Write the event and a pending delivery for each of the tenant's current endpoints."""
+    cur.execute(
+        "INSERT INTO webhook_events (tenant_id, event_type, payload) VALUES (%s, %s, %s)",
+        (tenant_id, event_type, json.dumps(payload)),
+    )
+    event_id = cur.lastrowid
+    cur.execute(
+        "INSERT INTO webhook_deliveries (event_id, endpoint_id) "
+        "SELECT %s, id FROM webhook_endpoints WHERE tenant_id = %s AND removed_at IS NULL",
+        (event_id, tenant_id),
+    )
+    return event_id
+
+
+def due_delivery_ids(cur, limit: int) -> list[int]:
+    """Pending deliveries whose time has come and that no live claim holds."""
+    rows = fetch_all(
+        cur,
+        "SELECT id FROM webhook_deliveries WHERE status = 'pending' "
+        "AND next_attempt_at <= CURRENT_TIMESTAMP(6) "
+        "AND (claimed_until IS NULL OR claimed_until < CURRENT_TIMESTAMP(6)) "
+        "ORDER BY next_attempt_at, id LIMIT %s",
+        (limit,),
+    )
+    return [row["id"] for row in rows]
+
+
+def claim(cur, delivery_id: int, token: str, lease_seconds: int) -> bool:
+    """Take the delivery for ``lease_seconds``; False when another worker holds it or it is
+    no longer due (the guarded UPDATE is the arbiter: exactly one claimer matches)."""
+    cur.execute(
+        "UPDATE webhook_deliveries SET claim_token = %s, "
+        "claimed_until = CURRENT_TIMESTAMP(6) + INTERVAL %s SECOND "
+        "WHERE id = %s AND status = 'pending' AND next_attempt_at <= CURRENT_TIMESTAMP(6) "
+        "AND (claimed_until IS NULL OR claimed_until < CURRENT_TIMESTAMP(6))",
+        (token, lease_seconds, delivery_id),
+    )
+    return cur.rowcount == 1
+
+
+def claimed_delivery(cur, delivery_id: int) -> dict | None:
+    return fetch_one(
+        cur,
+        "SELECT d.id, d.attempts, d.claim_token, e.url, e.secret, v.id AS event_id, "
+        "v.event_type, v.payload, v.created_at AS event_created_at "
+        "FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id "
+        "JOIN webhook_events v ON v.id = d.event_id WHERE d.id = %s",
+        (delivery_id,),
+    )
+
+
+def mark_delivered(cur, delivery_id: int, token: str) -> int:
+    cur.execute(
+        "UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1, "
+        "delivered_at = CURRENT_TIMESTAMP(6), last_error = NULL, claim_token = NULL, "
+        "claimed_until = NULL WHERE id = %s AND claim_token = %s",
+        (delivery_id, token),
+    )
+    return cur.rowcount
+
+
+def mark_attempt_failed(
+    cur, delivery_id: int, token: str, error: str, retry_in_seconds: float | None
+) -> int:
+    """Record a failed attempt: pending again after ``retry_in_seconds``, or failed for good
+    when that is None."""
+    if retry_in_seconds is None:
+        cur.execute(
+            "UPDATE webhook_deliveries SET status = 'failed', attempts = attempts + 1, "
+            "last_error = %s, claim_token = NULL, claimed_until = NULL "
+            "WHERE id = %s AND claim_token = %s",
+            (error[:500], delivery_id, token),
+        )
+    else:
+        cur.execute(
+            "UPDATE webhook_deliveries SET attempts = attempts + 1, last_error = %s, "
+            "next_attempt_at = CURRENT_TIMESTAMP(6) + INTERVAL %s MICROSECOND, "
+            "claim_token = NULL, claimed_until = NULL WHERE id = %s AND claim_token = %s",
+            (error[:500], int(retry_in_seconds * 1_000_000), delivery_id, token),
+        )
+    return cur.rowcount
+
+
+def retry(cur, delivery_id: int) -> int:
+    cur.execute(
+        "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, "
+        "next_attempt_at = CURRENT_TIMESTAMP(6), claim_token = NULL, claimed_until = NULL "
+        "WHERE id = %s AND status = 'failed'",
+        (delivery_id,),
+    )
+    return cur.rowcount

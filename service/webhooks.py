@@ -1,0 +1,185 @@
+"""Webhooks: at-least-once, signed delivery of the events the outbox holds.
+
+Events are written by ``loyalty`` in the same transaction as the points change (so an event
+exists exactly when its change committed). Workers claim one delivery at a time with a guarded
+UPDATE (a lease with a token), post it outside any transaction, and record the outcome only if
+they still hold the claim: several workers never send one delivery in parallel.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import random
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import requests
+
+from .db import transaction
+from .store import webhooks
+from .tenancy import Tenant
+
+log = logging.getLogger(__name__)
+
+EVENT_TYPES = {
+    "earn_points": "loyalty.points_earned",
+    "redeem_points": "loyalty.points_redeemed",
+    "adjust_points": "loyalty.points_adjusted",
+    "reverse_redemption": "loyalty.redemption_reversed",
+}
+SIGNATURE_HEADER = "X-Loyalty-Signature"
+TIMESTAMP_HEADER = "X-Loyalty-Timestamp"
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    max_attempts: int = 8
+    base_delay: float = 10.0  # seconds before the first retry; doubles per attempt
+    max_delay: float = 3600.0
+    timeout: float = 10.0
+    lease_seconds: int = 60  # longer than timeout: a dead worker's claim lapses by itself
+
+
+@dataclass
+class DeliveryReport:
+    delivered: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+
+def _iso(value: datetime) -> str:
+    return value.replace(tzinfo=UTC).isoformat() if value.tzinfo is None else value.isoformat()
+
+
+def add_endpoint(conn, tenant: Tenant, url: str) -> tuple[int, str]:
+    """Register ``url`` for the tenant's events; returns (endpoint id, signing secret)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{url!r} is not an http(s) URL")
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    with transaction(conn) as cur:
+        return webhooks.insert_endpoint(cur, tenant.id, url, secret), secret
+
+
+def list_endpoints(conn, tenant: Tenant) -> tuple[list[dict], list[dict]]:
+    """(endpoints with delivery counts, failed deliveries) of the tenant."""
+    with conn.cursor() as cur:
+        return webhooks.endpoints_with_counts(cur, tenant.id), webhooks.failed_deliveries(
+            cur, tenant.id
+        )
+
+
+def remove_endpoint(conn, endpoint_id: int) -> bool:
+    with transaction(conn) as cur:
+        return webhooks.remove_endpoint(cur, endpoint_id) == 1
+
+
+def retry_delivery(conn, delivery_id: int) -> bool:
+    """Make a failed delivery pending again, with a fresh set of attempts."""
+    with transaction(conn) as cur:
+        return webhooks.retry(cur, delivery_id) == 1
+
+
+def record_event(cur, tenant: Tenant, outcome: dict) -> None:
+    """Write the outbox event of a points change; call inside the change's transaction."""
+    event_type = EVENT_TYPES[outcome["operation_type"]]
+    payload = {
+        "tenant": tenant.slug,
+        "customer_id": outcome["customer_id"],
+        "phone": outcome["phone"],
+        "operation_type": outcome["operation_type"],
+        "points": outcome["points_amount"],
+        "points_balance": outcome["points_balance"],
+        "transaction_id": outcome["transaction_id"],
+        "transaction_reference": outcome["transaction_reference"],
+        "occurred_at": _iso(outcome["created_at"]),
+    }
+    webhooks.insert_event(cur, tenant.id, event_type, payload)
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The signature header value: ``v1=`` and HMAC-SHA256 of ``timestamp.body``."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "v1=" + digest.hexdigest()
+
+
+def _envelope(row: dict) -> bytes:
+    payload = row["payload"]
+    if isinstance(payload, str):
+        payload = json.loads(payload)
+    body = {
+        "id": f"evt_{row['event_id']}",
+        "type": row["event_type"],
+        "created_at": _iso(row["event_created_at"]),
+        "data": payload,
+    }
+    return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+
+
+def retry_delay(settings: DeliverySettings, attempts_made: int) -> float:
+    """Exponential backoff with full jitter over the upper half."""
+    ceiling = min(settings.base_delay * 2 ** (attempts_made - 1), settings.max_delay)
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def _post(session: requests.Session, row: dict, settings: DeliverySettings) -> str | None:
+    """Send one delivery; None on a 2xx, else what went wrong."""
+    body = _envelope(row)
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "loyalty-live-sync-webhooks/1",
+        "X-Loyalty-Event-Id": f"evt_{row['event_id']}",
+        "X-Loyalty-Event-Type": row["event_type"],
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: sign(row["secret"], timestamp, body),
+    }
+    try:
+        response = session.post(
+            row["url"], data=body, headers=headers, timeout=settings.timeout, allow_redirects=False
+        )
+    except requests.RequestException as exc:
+        return f"{type(exc).__name__}: {exc}"
+    if 200 <= response.status_code < 300:
+        return None
+    return f"HTTP {response.status_code}"
+
+
+def deliver_due(
+    conn,
+    session: requests.Session | None = None,
+    settings: DeliverySettings | None = None,
+    limit: int = 100,
+) -> DeliveryReport:
+    """Try every delivery that is due now, once; returns what happened to each."""
+    session = session or requests.Session()
+    settings = settings or DeliverySettings()
+    report = DeliveryReport()
+    with conn.cursor() as cur:
+        candidates = webhooks.due_delivery_ids(cur, limit)
+    for delivery_id in candidates:
+        token = secrets.token_hex(16)
+        with transaction(conn) as cur:
+            if not webhooks.claim(cur, delivery_id, token, settings.lease_seconds):
+                continue  # another worker has it
+            row = webhooks.claimed_delivery(cur, delivery_id)
+        error = _post(session, row, settings)
+        attempts = row["attempts"] + 1
+        with transaction(conn) as cur:
+            if error is None:
+                webhooks.mark_delivered(cur, delivery_id, token)
+                report.delivered.append(delivery_id)
+            elif attempts >= settings.max_attempts:
+                webhooks.mark_attempt_failed(cur, delivery_id, token, error, None)
+                report.failed.append(delivery_id)
+                log.warning("webhook delivery %s failed for good: %s", delivery_id, error)
+            else:
+                delay = retry_delay(settings, attempts)
+                webhooks.mark_attempt_failed(cur, delivery_id, token, error, delay)
+                report.retrying.append(delivery_id)
+                log.info("webhook delivery %s: %s; retry in %.0fs", delivery_id, error, delay)
+    return report
