@@ -9,7 +9,7 @@ export DATABASE_URL ?= mysql://root@127.0.0.1:3306/loyalty
 export API_BASE_URL ?= http://127.0.0.1:8000
 FRONTEND_SOURCES := $(shell find frontend -path frontend/dist -prune -o -type f -print)
 
-.PHONY: help venv db db-stop seed run test test-fast lint format openapi frontend bench clean
+.PHONY: help venv db db-stop demo-reset seed run test test-fast lint format openapi frontend bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -30,6 +30,9 @@ db: venv ## Make sure MariaDB answers (start a project-local one if not) and mig
 
 db-stop: ## Stop the project-local MariaDB, if one was started
 	@if [ -f .local/mariadb/mariadb.pid ]; then kill "$$(cat .local/mariadb/mariadb.pid)"; fi
+
+demo-reset: venv ## Drop the local database, so the next `make run` starts from the seed
+	$(BIN)/flask --app service db drop --yes
 
 seed: db ## Load the demo data (safe to repeat) and print a fresh POS key
 	$(BIN)/flask --app service demo seed

@@ -12,6 +12,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from . import auth, demo, migrate, webhooks
+from .config import is_production
 from .db import connect, connect_kwargs
 from .errors import TenantNotFound
 from .loyalty import verify_ledger
@@ -32,20 +33,33 @@ def _tenant(conn, slug):
 db_cli = AppGroup("db", help="Database schema.")
 
 
-@db_cli.command("upgrade")
-def db_upgrade():
-    """Create the database if missing and apply pending migrations."""
+def _on_server(statement: str) -> None:
+    """Run ``statement`` with ``{db}`` replaced by the quoted configured database name."""
     settings = current_app.config["DATABASE"]
     server = pymysql.connect(**connect_kwargs(settings, database=False))
     with closing(server), server.cursor() as cur:
-        quoted = settings.database.replace("`", "``")
-        cur.execute(
-            f"CREATE DATABASE IF NOT EXISTS `{quoted}` "
-            "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-        )
+        cur.execute(statement.format(db="`" + settings.database.replace("`", "``") + "`"))
+
+
+@db_cli.command("upgrade")
+def db_upgrade():
+    """Create the database if missing and apply pending migrations."""
+    _on_server(
+        "CREATE DATABASE IF NOT EXISTS {db} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+    )
     with _connect() as conn:
         applied = migrate.upgrade(conn)
     click.echo("Applied: " + ", ".join(applied) if applied else "Database is up to date.")
+
+
+@db_cli.command("drop")
+@click.confirmation_option(prompt="Drop the whole database, with every tenant's points?")
+def db_drop():
+    """Drop the configured database (for local demos; refused in production)."""
+    if is_production():
+        raise click.ClickException("Refusing to drop a production database.")
+    _on_server("DROP DATABASE IF EXISTS {db}")
+    click.echo(f"Dropped {current_app.config['DATABASE'].database}.")
 
 
 tenants_cli = AppGroup("tenants", help="Shops and restaurant groups.")

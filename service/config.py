@@ -38,7 +38,7 @@ class DatabaseSettings:
         )
 
 
-def _is_production() -> bool:
+def is_production() -> bool:
     return (
         os.environ.get("FLASK_ENV") == "production" or os.environ.get("LOYALTY_ENV") == "production"
     )
@@ -52,7 +52,7 @@ def load_config() -> dict:
     """
     secret_key = os.environ.get("SECRET_KEY")
     if not secret_key:
-        if _is_production():
+        if is_production():
             raise ConfigError("SECRET_KEY must be set in production")
         secret_key = os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
     database_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
