@@ -4,8 +4,10 @@ double spend."""
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
+from .browser import ApiProcess
 from .helpers import ledger_count
 
 PHONE = "+447306506797"
@@ -94,3 +96,39 @@ def test_one_reference_raced_for_two_customers_is_taken_once(live_server, shop):
     assert codes.count(200) == 4  # the winner's own repeats replay
     assert codes.count(422) == 5  # the other customer's are refused
     assert winner_phone in (PHONE, other)
+
+
+@pytest.fixture(scope="module")
+def gunicorn_api(database, tmp_path_factory):
+    """The API as deployed: gunicorn with several worker processes, truly in parallel."""
+    api = ApiProcess(database, "http://127.0.0.1:8080", tmp_path_factory.mktemp("gunicorn"))
+    api.env["WEB_CONCURRENCY"] = "4"
+    api.start()
+    yield api.url
+    api.stop()
+
+
+def innodb_deadlocks(conn) -> int:
+    with conn.cursor() as cur:
+        cur.execute("SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'")
+        return int(cur.fetchone()["Value"])
+
+
+def test_tills_serving_different_customers_never_deadlock(gunicorn_api, shop):
+    """Writes of one tenant all touch its data version: they must queue, never deadlock (a
+    deadlock costs a retry, and enough of them a 503)."""
+    phones = [shop.add_customer(f"+4473065067{i:02d}", points=100) for i in range(16)]
+    deadlocks_before = innodb_deadlocks(shop.conn)
+
+    def call(i):
+        return requests.post(
+            f"{gunicorn_api}/api/customer/loyalty/redeem",
+            json={"phone": phones[i % 16], "points": 1, "transaction_reference": f"order-{i}"},
+            headers=shop.pos_headers,
+            timeout=30,
+        )
+
+    for round_ in range(5):
+        responses = run_together(32, lambda i, r=round_: call(r * 100 + i))
+        assert sorted({r.status_code for r in responses}) == [201]
+    assert innodb_deadlocks(shop.conn) == deadlocks_before
