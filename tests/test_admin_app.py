@@ -172,26 +172,24 @@ def test_wrong_password_shows_an_error(page, stack):
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
 
 
+def change_stored_session(page, **fields):
+    """Edit the session the app keeps in sessionStorage, then reload the page."""
+    page.evaluate(
+        """(fields) => {
+        const session = JSON.parse(sessionStorage.getItem("loyalty.session"));
+        sessionStorage.setItem("loyalty.session", JSON.stringify({...session, ...fields}));
+    }""",
+        fields,
+    )
+    page.reload()
+
+
 def test_expired_or_broken_session_returns_to_sign_in(page, stack):
     signed_in(page, stack)
-    page.evaluate(
-        """() => {
-        const s = JSON.parse(sessionStorage.getItem("loyalty.session"));
-        s.expiresAt = "2000-01-01T00:00:00+00:00";
-        sessionStorage.setItem("loyalty.session", JSON.stringify(s));
-    }"""
-    )
-    page.reload()
+    change_stored_session(page, expiresAt="2000-01-01T00:00:00+00:00")
     expect(page.locator("#sign-in-message")).to_have_text(re.compile("session has expired"))
     signed_in(page, stack)
-    page.evaluate(
-        """() => {
-        const s = JSON.parse(sessionStorage.getItem("loyalty.session"));
-        s.token = "forged";
-        sessionStorage.setItem("loyalty.session", JSON.stringify(s));
-    }"""
-    )
-    page.reload()
+    change_stored_session(page, token="forged")
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     expect(page.locator("#sign-in-message")).to_have_text("Please sign in again.")
 
