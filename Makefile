@@ -40,10 +40,11 @@ seed: db ## Load the demo data (safe to repeat) and print a fresh POS key
 frontend/dist/.built: $(FRONTEND_SOURCES)
 	rm -rf frontend/dist && mkdir -p frontend/dist
 	cp -r frontend/src/. frontend/dist/
-	printf 'export const API_BASE_URL = "%s";\n' "$(API_BASE_URL)" > frontend/dist/config.js
 	touch $@
 
+# config.js is written every time, so a new API_BASE_URL always takes effect.
 frontend: frontend/dist/.built ## Build the admin app into frontend/dist (API_BASE_URL sets the API)
+	printf 'export const API_BASE_URL = "%s";\n' "$(API_BASE_URL)" > frontend/dist/config.js
 
 run: db frontend ## Set everything up; serve the API (:8000), the admin app (:8080), webhooks
 	scripts/run.sh

@@ -176,7 +176,12 @@ function openDetail(customer) {
   const panel = $("detail");
   renderDetail(panel, state.detail);
   panel.hidden = false;
-  refreshDetail().then(() => $("close-detail").focus());
+  refreshDetail().then(
+    () => $("close-detail").focus(),
+    (error) => {
+      $("list-message").textContent = error.message;
+    },
+  );
 }
 
 async function refreshDetail() {
