@@ -31,7 +31,7 @@ blp = Blueprint(
 class AdminSession(MethodView):
     @sessions.arguments(AdminSessionRequestSchema)
     @sessions.response(200, AdminSessionSchema)
-    @problems(sessions, {401: "unauthorized", 422: "validation_error"})
+    @problems(sessions, {400: "malformed_json", 401: "unauthorized", 422: "validation_error"})
     def post(self, args):
         """Sign in as an admin of a tenant; the token goes in 'Authorization: Bearer'"""
         return sign_in_admin(

@@ -3,7 +3,7 @@
 import json
 from datetime import UTC
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 MAX_POINTS = 1_000_000
 MAX_DETAILS_BYTES = 4096
@@ -41,7 +41,13 @@ def _small_json_object(value: dict) -> None:
 
 
 class ProblemSchema(Schema):
-    """RFC 9457 problem details, with a stable machine-readable ``code``."""
+    """RFC 9457 problem details, with a stable machine-readable ``code``.
+
+    Some problems carry extension members (listed below); clients must ignore others.
+    """
+
+    class Meta:
+        unknown = INCLUDE  # documents additionalProperties: extension members may be added
 
     type = fields.String(metadata={"example": "urn:loyalty:problem:insufficient_points"})
     title = fields.String(metadata={"example": "Not enough points"})
@@ -54,6 +60,15 @@ class ProblemSchema(Schema):
         metadata={"description": "validation_error only: messages by field"},
     )
     points_balance = fields.Integer(metadata={"description": "insufficient_points only"})
+    points_requested = fields.Integer(metadata={"description": "insufficient_points only"})
+    points_remaining = fields.Integer(
+        metadata={"description": "reversal_exceeds_redemption only: what can still be given back"}
+    )
+    transaction_reference = fields.String(
+        metadata={"description": "transaction_reference_reused only"}
+    )
+    phone = fields.String(metadata={"description": "customer_not_found by phone: the E.164 read"})
+    expired = fields.Boolean(metadata={"description": "unauthorized only: the session expired"})
 
 
 class PhoneLookupQuery(StrictSchema):
