@@ -111,7 +111,10 @@ admins_cli = AppGroup("admins", help="Admin users of the customers page.")
 @click.argument("email")
 def admins_create(slug, email):
     """Create an admin (or reset its password); the password is read from stdin."""
-    password = sys.stdin.readline().rstrip("\n")
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
     with _connect() as conn:
         try:
             auth.create_admin(conn, _tenant(conn, slug), email, password)
