@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from ..auth import sign_in_admin, tenant_for_admin_token
 from ..db import get_conn
 from ..loyalty import adjust_points, customer_history, customers_version, list_customers
-from .common import ADMIN_SECURITY, created_or_replayed, problems
+from .common import ADMIN_SECURITY, created_or_replayed, points_change_responses, problems
 from .schemas import (
     AdjustmentRequestSchema,
     AdjustmentSchema,
@@ -95,8 +95,7 @@ class CustomerTransactions(MethodView):
 class Adjustments(MethodView):
     @blp.doc(security=ADMIN_SECURITY)
     @blp.arguments(AdjustmentRequestSchema)
-    @blp.response(201, AdjustmentSchema, description="Adjusted")
-    @blp.alt_response(200, schema=AdjustmentSchema, success=True, description="Replay")
+    @points_change_responses(blp, AdjustmentSchema, "Adjusted")
     @problems(
         blp,
         {

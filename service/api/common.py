@@ -24,6 +24,16 @@ POS_SECURITY = [{"PosApiKey": []}]
 ADMIN_SECURITY = [{"AdminSession": []}]
 
 
+def points_change_responses(blp, schema, description: str):
+    """Document a points change: 201 when made, 200 when it replays an earlier request."""
+
+    def decorate(view):
+        view = blp.alt_response(200, schema=schema, success=True, description="Replay")(view)
+        return blp.response(201, schema, description=description)(view)
+
+    return decorate
+
+
 def created_or_replayed(outcome: dict):
     """201 for a new points change, 200 for the replay of one already made."""
     return outcome, 200 if outcome["replayed"] else 201

@@ -14,7 +14,7 @@ from ..loyalty import (
     redeem_points,
     reverse_redemption,
 )
-from .common import POS_SECURITY, created_or_replayed, problems
+from .common import POS_SECURITY, created_or_replayed, points_change_responses, problems
 from .schemas import (
     CustomerCardSchema,
     EarningSchema,
@@ -73,8 +73,7 @@ def _redeem(args):
 class Redeem(MethodView):
     @blp.doc(security=POS_SECURITY)
     @blp.arguments(PointsChangeRequestSchema)
-    @blp.response(201, RedemptionSchema, description="Redeemed")
-    @blp.alt_response(200, schema=RedemptionSchema, success=True, description="Replay")
+    @points_change_responses(blp, RedemptionSchema, "Redeemed")
     @problems(blp, REDEEM_ERRORS)
     def post(self, args):
         """Redeem points (a repeated transaction_reference replays the first answer)"""
@@ -82,8 +81,7 @@ class Redeem(MethodView):
 
     @blp.doc(security=POS_SECURITY)
     @blp.arguments(PointsChangeRequestSchema)
-    @blp.response(201, RedemptionSchema, description="Redeemed")
-    @blp.alt_response(200, schema=RedemptionSchema, success=True, description="Replay")
+    @points_change_responses(blp, RedemptionSchema, "Redeemed")
     @problems(blp, REDEEM_ERRORS)
     def put(self, args):
         """Redeem points; same body and semantics as POST (idempotent by its reference)"""
@@ -94,8 +92,7 @@ class Redeem(MethodView):
 class Earn(MethodView):
     @blp.doc(security=POS_SECURITY)
     @blp.arguments(EarnRequestSchema)
-    @blp.response(201, EarningSchema, description="Earned")
-    @blp.alt_response(200, schema=EarningSchema, success=True, description="Replay")
+    @points_change_responses(blp, EarningSchema, "Earned")
     @problems(blp, {k: v for k, v in REDEEM_ERRORS.items() if k not in (404, 409)})
     def post(self, args):
         """Add points at the till; an unknown phone enrols the customer"""
@@ -107,8 +104,7 @@ class Earn(MethodView):
 class Reverse(MethodView):
     @blp.doc(security=POS_SECURITY)
     @blp.arguments(ReverseRequestSchema)
-    @blp.response(201, ReversalSchema, description="Points given back")
-    @blp.alt_response(200, schema=ReversalSchema, success=True, description="Replay")
+    @points_change_responses(blp, ReversalSchema, "Points given back")
     @problems(
         blp,
         {
