@@ -9,7 +9,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import transaction
-from .errors import TenantNotFound, Unauthorized
+from .exceptions import TenantNotFound, Unauthorized
 from .store import admin_users, pos_keys
 from .tenancy import Tenant, get_tenant
 

@@ -14,7 +14,7 @@ from flask.cli import AppGroup
 from . import auth, demo, migrate, webhooks
 from .config import is_production
 from .db import connect, connect_kwargs
-from .errors import TenantNotFound
+from .exceptions import TenantNotFound
 from .loyalty import verify_ledger
 from .tenancy import create_tenant, get_tenant
 

@@ -18,6 +18,8 @@ from dbutils.pooled_db import PooledDB
 from flask import current_app, g
 
 from .config import DatabaseSettings
+from .exceptions import DatabaseBusy, RetryableConflict
+from .mysql_codes import LOCK_RACES
 
 log = logging.getLogger(__name__)
 
@@ -35,17 +37,7 @@ SESSION_SETUP = [
     "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
 ]
 
-ER_LOCK_WAIT_TIMEOUT = 1205
-ER_LOCK_DEADLOCK = 1213
 MAX_ATTEMPTS = 5
-
-
-class RetryableConflict(Exception):
-    """A concurrent transaction won a race; running the whole transaction again resolves it."""
-
-
-class DatabaseBusy(Exception):
-    """The transaction kept losing lock races and was given up after MAX_ATTEMPTS."""
 
 
 def connect_kwargs(settings: DatabaseSettings, *, database: bool = True) -> dict:
@@ -143,7 +135,7 @@ def run_in_transaction(conn, work: Callable[[pymysql.cursors.DictCursor], T]) ->
             with transaction(conn) as cur:
                 return work(cur)
         except pymysql.err.OperationalError as exc:
-            if exc.args[0] not in (ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT):
+            if exc.args[0] not in LOCK_RACES:
                 raise
             log.warning("transaction attempt %d lost a lock race: %s", attempt, exc)
         except RetryableConflict as exc:

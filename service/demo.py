@@ -8,7 +8,7 @@ import os
 import random
 
 from .auth import create_admin, create_pos_key, revoke_labelled_pos_keys
-from .errors import TenantNotFound
+from .exceptions import TenantNotFound
 from .loyalty import PointsChange, earn_points, redeem_points
 from .tenancy import create_tenant, get_tenant
 

@@ -1,4 +1,4 @@
-"""Domain exceptions and their one mapping to RFC 9457 ``application/problem+json`` responses."""
+"""The one mapping of domain exceptions (``exceptions.py``) to RFC 9457 problem+json responses."""
 
 import json
 import logging
@@ -7,58 +7,12 @@ import pymysql
 from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
-from .db import DatabaseBusy
+from .exceptions import DatabaseBusy, LoyaltyError
+from .mysql_codes import CONNECTION_FAILURES
 
 log = logging.getLogger(__name__)
 
 PROBLEM_MIMETYPE = "application/problem+json"
-
-
-class LoyaltyError(Exception):
-    """Base of the errors a client can cause or must be told about; each has a stable code."""
-
-    status = 400
-    code = "bad_request"
-    title = "Bad request"
-
-    def __init__(self, detail: str, **extra):
-        super().__init__(detail)
-        self.detail = detail
-        self.extra = extra
-
-
-class Unauthorized(LoyaltyError):
-    status, code, title = 401, "unauthorized", "Missing or invalid credentials"
-
-
-class CustomerNotFound(LoyaltyError):
-    status, code, title = 404, "customer_not_found", "Customer not found"
-
-
-class TransactionNotFound(LoyaltyError):
-    status, code, title = 404, "transaction_not_found", "Transaction not found"
-
-
-class InsufficientPoints(LoyaltyError):
-    status, code, title = 409, "insufficient_points", "Not enough points"
-
-
-class ReversalExceedsRedemption(LoyaltyError):
-    status, code, title = 409, "reversal_exceeds_redemption", "Reversal larger than what is left"
-
-
-class InvalidPhone(LoyaltyError):
-    status, code, title = 422, "invalid_phone", "Invalid phone number"
-
-
-class TransactionReferenceReused(LoyaltyError):
-    status, code, title = 422, "transaction_reference_reused", "Transaction reference reused"
-
-
-class TenantNotFound(LoyaltyError):
-    """Raised by the CLI; never reaches HTTP clients (tenants come from credentials)."""
-
-    status, code, title = 404, "tenant_not_found", "Tenant not found"
 
 
 def problem(status: int, code: str, title: str, detail: str, **extra) -> Response:
@@ -144,7 +98,7 @@ def handle_database_busy(_error: DatabaseBusy) -> Response:
 
 
 def handle_database_error(error: pymysql.err.MySQLError) -> Response:
-    if isinstance(error, pymysql.err.OperationalError) and error.args[0] in (2003, 2006, 2013):
+    if isinstance(error, pymysql.err.OperationalError) and error.args[0] in CONNECTION_FAILURES:
         log.error("database unreachable: %s", error)
         return problem(
             503,

@@ -11,20 +11,20 @@ from dataclasses import dataclass
 
 import pymysql
 
-from .db import RetryableConflict, run_in_transaction
-from .errors import (
+from .db import run_in_transaction
+from .exceptions import (
     CustomerNotFound,
     InsufficientPoints,
+    RetryableConflict,
     ReversalExceedsRedemption,
     TransactionNotFound,
     TransactionReferenceReused,
 )
+from .mysql_codes import ER_DUP_ENTRY
 from .phones import digit_fragments, normalize_phone
 from .store import balances, customers, ledger, tenants
 from .tenancy import Tenant
 from .webhooks import record_event
-
-ER_DUP_ENTRY = 1062
 
 
 @dataclass(frozen=True)

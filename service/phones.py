@@ -2,7 +2,7 @@
 
 import phonenumbers
 
-from .errors import InvalidPhone
+from .exceptions import InvalidPhone
 
 MAX_INPUT_LENGTH = 40
 

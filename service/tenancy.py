@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 
 from .db import transaction
-from .errors import TenantNotFound
+from .exceptions import TenantNotFound
 from .phones import is_valid_region
 from .store import tenants
 

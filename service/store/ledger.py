@@ -4,7 +4,9 @@ import json
 
 import pymysql
 
-from ..db import RetryableConflict, fetch_all, fetch_one
+from ..db import fetch_all, fetch_one
+from ..exceptions import RetryableConflict
+from ..mysql_codes import ER_DUP_ENTRY
 
 EARN = "earn_points"
 REDEEM = "redeem_points"
@@ -26,7 +28,6 @@ COLUMNS = (
     "id, phone, tenant_id, customer_id, operation_type, points_amount, "
     "transaction_reference, operation_details, created_at"
 )
-ER_DUP_ENTRY = 1062
 
 
 def _effect_sum(position: int) -> str:

@@ -1,0 +1,60 @@
+"""The domain's exceptions: what callers of the domain and store functions must handle.
+
+No Flask here: ``errors.py`` maps each to its HTTP problem in one place. Each client-facing
+error carries its status, stable ``code`` and title as data; the mapping only reads them.
+"""
+
+
+class LoyaltyError(Exception):
+    """Base of the errors a client can cause or must be told about; each has a stable code."""
+
+    status = 400
+    code = "bad_request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, **extra):
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class Unauthorized(LoyaltyError):
+    status, code, title = 401, "unauthorized", "Missing or invalid credentials"
+
+
+class CustomerNotFound(LoyaltyError):
+    status, code, title = 404, "customer_not_found", "Customer not found"
+
+
+class TransactionNotFound(LoyaltyError):
+    status, code, title = 404, "transaction_not_found", "Transaction not found"
+
+
+class InsufficientPoints(LoyaltyError):
+    status, code, title = 409, "insufficient_points", "Not enough points"
+
+
+class ReversalExceedsRedemption(LoyaltyError):
+    status, code, title = 409, "reversal_exceeds_redemption", "Reversal larger than what is left"
+
+
+class InvalidPhone(LoyaltyError):
+    status, code, title = 422, "invalid_phone", "Invalid phone number"
+
+
+class TransactionReferenceReused(LoyaltyError):
+    status, code, title = 422, "transaction_reference_reused", "Transaction reference reused"
+
+
+class TenantNotFound(LoyaltyError):
+    """Raised by the CLI; never reaches HTTP clients (tenants come from credentials)."""
+
+    status, code, title = 404, "tenant_not_found", "Tenant not found"
+
+
+class RetryableConflict(Exception):
+    """A concurrent transaction won a race; running the whole transaction again resolves it."""
+
+
+class DatabaseBusy(Exception):
+    """The transaction kept losing lock races and was given up; nothing was changed."""
