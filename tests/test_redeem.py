@@ -55,7 +55,7 @@ def test_redeem_takes_points_and_logs_one_ledger_row(client, shop, method):
         row = cur.fetchone()
     assert row["operation_type"] == "redeem_points"
     assert row["points_amount"] == 20
-    assert row["transaction_reference"] == "order-1"
+    assert row["transaction_reference"] == b"order-1"  # stored as bytes, compared as bytes
     assert json.loads(row["operation_details"]) == {"till": 3}
 
 

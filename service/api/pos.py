@@ -100,7 +100,11 @@ class Earn(MethodView):
         return created_or_replayed(earn_points(get_conn(), g.tenant, PointsChange(**args), name))
 
 
-@blp.route("/customer/loyalty/redeem/<string:transaction_reference>/reverse")
+# `path` so that a reference with `/` (sent percent-encoded, or not) still names its
+# redemption; merge_slashes off so `a//b` is not redirected to `a/b`, another reference.
+@blp.route(
+    "/customer/loyalty/redeem/<path:transaction_reference>/reverse", merge_slashes=False
+)
 class Reverse(MethodView):
     @blp.doc(security=POS_SECURITY)
     @blp.arguments(ReverseRequestSchema)

@@ -35,6 +35,40 @@ class UTCDateTime(fields.DateTime):
         return super()._serialize(value, attr, obj, **kwargs)
 
 
+MAX_REFERENCE_LENGTH = 64
+REFERENCE_RULES = (
+    f"1 to {MAX_REFERENCE_LENGTH} printable Unicode characters (letters, digits, punctuation, "
+    "symbols and inner spaces; `/` too), no leading or trailing space, no control or invisible "
+    "characters. Compared byte for byte: `A-1` and `a-1`, `é` and `e`, are different orders."
+)
+
+
+def _printable_reference(value: str) -> None:
+    # str.isprintable() is False for control, format (zero-width), surrogate, private-use and
+    # unassigned characters and for every space but ' ': what a receipt cannot show, a person
+    # cannot retype. Padding is refused rather than trimmed: trimming would make two byte
+    # sequences one identity again.
+    if not value.isprintable():
+        raise ValidationError("Only printable characters; no control or invisible ones.")
+    if value != value.strip():
+        raise ValidationError("No leading or trailing spaces.")
+
+
+class TransactionReference(fields.String):
+    """A till's reference for one operation: an opaque identity (see REFERENCE_RULES)."""
+
+    def __init__(self, description: str, **kwargs):
+        super().__init__(
+            validate=[validate.Length(min=1, max=MAX_REFERENCE_LENGTH), _printable_reference],
+            metadata={
+                "description": f"{description}. {REFERENCE_RULES}",
+                "minLength": 1,
+                "maxLength": MAX_REFERENCE_LENGTH,
+            },
+            **kwargs,
+        )
+
+
 def _small_json_object(value: dict) -> None:
     if len(json.dumps(value).encode()) > MAX_DETAILS_BYTES:
         raise ValidationError(f"At most {MAX_DETAILS_BYTES} bytes of JSON.")
@@ -100,10 +134,8 @@ class PointsChangeRequestSchema(StrictSchema):
         validate=validate.Range(min=1, max=MAX_POINTS),
         metadata={"description": f"A whole number from 1 to {MAX_POINTS:,}"},
     )
-    transaction_reference = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=64),
-        metadata={"description": "The POS order id; a repeat of it is answered as a replay"},
+    transaction_reference = TransactionReference(
+        "The POS order id; a repeat of it is answered as a replay", required=True
     )
     details = fields.Dict(
         load_default=None,
@@ -130,11 +162,8 @@ class ReverseRequestSchema(StrictSchema):
         metadata={"description": "Points to give back; all that is left when omitted"},
     )
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
-    transaction_reference = fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Length(min=1, max=64),
-        metadata={"description": "The refund's own id (default rev-<redemption id>)"},
+    transaction_reference = TransactionReference(
+        "The refund's own id (default rev-<redemption id>)", load_default=None, allow_none=True
     )
 
 
@@ -148,8 +177,10 @@ class AdjustmentRequestSchema(StrictSchema):
         metadata={"description": "Points to add (positive) or remove (negative)"},
     )
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    transaction_reference = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(min=1, max=64)
+    transaction_reference = TransactionReference(
+        "The adjustment's own id, for a safe retry (default: a new one)",
+        load_default=None,
+        allow_none=True,
     )
 
 

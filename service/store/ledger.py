@@ -47,9 +47,18 @@ TOTALS_SELECT = (
 )
 
 
+def reference_bytes(reference: str) -> bytes:
+    """A reference as stored: its UTF-8 bytes, compared byte for byte (VARBINARY column)."""
+    return reference.encode("utf-8")
+
+
 def _decode(row: dict | None) -> dict | None:
-    if row is not None and isinstance(row.get("operation_details"), str):
+    if row is None:
+        return None
+    if isinstance(row.get("operation_details"), str):
         row["operation_details"] = json.loads(row["operation_details"])
+    if isinstance(row.get("transaction_reference"), bytes):
+        row["transaction_reference"] = row["transaction_reference"].decode("utf-8")
     return row
 
 
@@ -81,7 +90,7 @@ def insert(
                 customer_id,
                 operation_type,
                 points_amount,
-                transaction_reference,
+                reference_bytes(transaction_reference),
                 details,
             ),
         )
@@ -108,7 +117,7 @@ def find_by_reference(cur, tenant_id: int, operation_type: str, reference: str) 
             cur,
             f"SELECT {COLUMNS} FROM phone_loyalty_transactions "
             "WHERE tenant_id = %s AND operation_type = %s AND transaction_reference = %s",
-            (tenant_id, operation_type, reference),
+            (tenant_id, operation_type, reference_bytes(reference)),
         )
     )
 
