@@ -102,9 +102,7 @@ class Earn(MethodView):
 
 # `path` so that a reference with `/` (sent percent-encoded, or not) still names its
 # redemption; merge_slashes off so `a//b` is not redirected to `a/b`, another reference.
-@blp.route(
-    "/customer/loyalty/redeem/<path:transaction_reference>/reverse", merge_slashes=False
-)
+@blp.route("/customer/loyalty/redeem/<path:transaction_reference>/reverse", merge_slashes=False)
 class Reverse(MethodView):
     @blp.doc(security=POS_SECURITY)
     @blp.arguments(ReverseRequestSchema)
