@@ -61,6 +61,11 @@ def load_config() -> dict:
         "SECRET_KEY": secret_key,
         "DATABASE": DatabaseSettings.from_url(database_url),
         "DB_POOL_SIZE": int(os.environ.get("DB_POOL_SIZE", "10")),
+        # The most any request waits on the database, in all (connect, statements, COMMIT).
+        "DB_TIMEOUT": float(os.environ.get("DB_TIMEOUT", "5")),
+        # Pooled connections are replaced after this many seconds (proxies and failovers
+        # drop old connections; a fresh one lands on the current primary).
+        "DB_POOL_RECYCLE": int(os.environ.get("DB_POOL_RECYCLE", "1800")),
         "CORS_ORIGINS": [o.strip() for o in origins.split(",") if o.strip()],
         "ADMIN_TOKEN_MAX_AGE": int(os.environ.get("ADMIN_TOKEN_MAX_AGE", str(12 * 3600))),
         # Bodies are small JSON documents; anything larger is a client bug or an attack.

@@ -3,23 +3,37 @@
 Every connection runs in strict SQL mode (a wrong column, a truncation or a broken constraint
 raises instead of warning), in UTC, at READ COMMITTED, with autocommit on outside of
 ``transaction()``. Only ``transaction()`` commits or rolls back; query functions never do.
+
+Nothing waits on the database for longer than the request's time budget (``DB_TIMEOUT``):
+each request gets a deadline when it first needs a connection, and every network wait of that
+request (connecting, the checkout ping, each statement, COMMIT) is given only what is left of
+it. A database that freezes therefore costs a request its budget, never more, and the failure
+is told apart by when it happened:
+
+- before COMMIT was sent: the server rolls the transaction back when the connection drops, so
+  nothing was changed (``DatabaseUnavailable``);
+- while COMMIT was under way: it may have committed (``OutcomeUnknown``).
 """
 
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 import pymysql
 import pymysql.cursors
-from dbutils.pooled_db import PooledDB
 from flask import current_app, g
+from pymysql.constants import SERVER_STATUS
+from sqlalchemy import event, exc
+from sqlalchemy.pool import QueuePool
 
 from .config import DatabaseSettings
-from .exceptions import DatabaseBusy, RetryableConflict
-from .mysql_codes import LOCK_RACES
+from .exceptions import DatabaseBusy, DatabaseUnavailable, OutcomeUnknown, RetryableConflict
+from .mysql_codes import CONNECTION_FAILURES, LOCK_RACES
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +52,56 @@ SESSION_SETUP = [
 ]
 
 MAX_ATTEMPTS = 5
+DEFAULT_TIMEOUT = 5.0  # seconds; DB_TIMEOUT overrides
+CONNECT_TIMEOUT = 5.0  # the most a connection attempt may take, within the budget
+
+
+def is_connection_failure(error: BaseException) -> bool:
+    """True when ``error`` means the connection failed or was lost (not an SQL error)."""
+    if isinstance(error, DeadlineExceeded | pymysql.err.InterfaceError):
+        return True
+    return isinstance(error, pymysql.err.OperationalError) and (
+        error.args[0] in CONNECTION_FAILURES
+    )
+
+
+class DeadlineExceeded(pymysql.err.OperationalError):
+    """The request's database time budget ran out before a statement could be sent."""
+
+
+class Deadline:
+    """A point in time (monotonic clock) after which a request stops waiting for the database."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.expires = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self.expires - time.monotonic()
+
+
+def _limit_waits(conn: pymysql.connections.Connection) -> None:
+    """Give the connection's next network waits only what is left of its request's deadline.
+
+    PyMySQL applies ``_read_timeout``/``_write_timeout`` to its socket before every read and
+    write (there is no public setter), so setting them bounds the next statement, COMMIT or
+    ping. Connections without a deadline (CLI, tests) are left as they are.
+    """
+    deadline = getattr(conn, "deadline", None)
+    if deadline is None:
+        return
+    remaining = deadline.remaining()
+    if remaining <= 0:
+        raise DeadlineExceeded(0, f"the database time budget of {deadline.seconds:g} s was used up")
+    conn._read_timeout = conn._write_timeout = remaining
+
+
+class DeadlineCursor(pymysql.cursors.DictCursor):
+    """A dict cursor whose every statement waits at most until the request's deadline."""
+
+    def execute(self, query, args=None):
+        _limit_waits(self.connection)
+        return super().execute(query, args)
 
 
 def connect_kwargs(settings: DatabaseSettings, *, database: bool = True) -> dict:
@@ -48,62 +112,159 @@ def connect_kwargs(settings: DatabaseSettings, *, database: bool = True) -> dict
         "user": settings.user,
         "password": settings.password,
         "charset": "utf8mb4",
-        "cursorclass": pymysql.cursors.DictCursor,
+        "cursorclass": DeadlineCursor,
         "autocommit": True,
-        "connect_timeout": 5,
+        "connect_timeout": CONNECT_TIMEOUT,
     }
     if database:
         kwargs["database"] = settings.database
     return kwargs
 
 
-def connect(settings: DatabaseSettings) -> pymysql.connections.Connection:
-    """A single unpooled connection with the session settings applied (for the CLI and tests)."""
-    conn = pymysql.connect(**connect_kwargs(settings))
+def _setup_session(conn, lock_wait_timeout: int | None = None) -> None:
     with conn.cursor() as cur:
         for statement in SESSION_SETUP:
             cur.execute(statement)
+        if lock_wait_timeout is not None:
+            # A lock wait must end (1205, retried) well inside the request's budget.
+            cur.execute("SET SESSION innodb_lock_wait_timeout = %s", (lock_wait_timeout,))
+
+
+def connect(settings: DatabaseSettings) -> pymysql.connections.Connection:
+    """A single unpooled connection with the session settings applied (for the CLI and tests)."""
+    conn = pymysql.connect(**connect_kwargs(settings))
+    _setup_session(conn)
     return conn
 
 
-def create_pool(settings: DatabaseSettings, size: int) -> PooledDB:
-    """A blocking pool; ``reset=True`` rolls back whatever a returned connection left open."""
-    return PooledDB(
-        creator=pymysql,
-        maxconnections=size,
-        maxcached=size,
-        blocking=True,
-        setsession=SESSION_SETUP,
-        reset=True,
-        ping=1,
-        **connect_kwargs(settings),
-    )
+# The deadline of the request that is checking a connection out, for the pool's creator and
+# checkout ping (the pool calls them without arguments).
+_checkout_deadline: ContextVar[Deadline | None] = ContextVar("checkout_deadline", default=None)
 
 
-def _pool() -> PooledDB:
+def create_pool(
+    settings: DatabaseSettings, size: int, *, timeout: float = DEFAULT_TIMEOUT, recycle: int = 1800
+) -> QueuePool:
+    """A pool of ``size`` connections (SQLAlchemy's QueuePool, used without its ORM or engine).
+
+    - A connection older than ``recycle`` seconds is closed and replaced at checkout.
+    - Every checkout pings the connection within the request's deadline; when the ping fails
+      (the database restarted, a proxy dropped the connection), every older connection is
+      discarded and a fresh one is made, so the first request after an outage succeeds.
+    - Waiting for a free connection is bounded by ``timeout``.
+    """
+    lock_wait = max(1, math.floor(timeout * 0.6))
+
+    def create() -> pymysql.connections.Connection:
+        deadline = _checkout_deadline.get() or Deadline(timeout)
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            raise DeadlineExceeded(0, "the database time budget was used up while connecting")
+        conn = pymysql.connect(
+            **{**connect_kwargs(settings), "connect_timeout": min(remaining, CONNECT_TIMEOUT)},
+            read_timeout=remaining,
+            write_timeout=remaining,
+        )
+        conn.deadline = deadline
+        _setup_session(conn, lock_wait)
+        return conn
+
+    pool = QueuePool(
+        create, pool_size=size, max_overflow=0, timeout=timeout, recycle=recycle,
+        reset_on_return=None,  # transaction() always ends its transaction; see release()
+    )  # fmt: skip
+
+    @event.listens_for(pool, "checkout")
+    def ping(dbapi_conn, _record, _proxy):
+        dbapi_conn.deadline = _checkout_deadline.get()
+        try:
+            _limit_waits(dbapi_conn)
+            dbapi_conn.ping(reconnect=False)
+        except DeadlineExceeded:
+            raise
+        except pymysql.err.Error as error:
+            raise exc.DisconnectionError(f"checkout ping failed: {error}") from error
+
+    return pool
+
+
+def _pool() -> QueuePool:
     # Created lazily so that each gunicorn worker builds its own pool after the fork.
     pool = current_app.extensions.get("db_pool")
     if pool is None:
-        pool = create_pool(current_app.config["DATABASE"], current_app.config["DB_POOL_SIZE"])
+        config = current_app.config
+        pool = create_pool(
+            config["DATABASE"],
+            config["DB_POOL_SIZE"],
+            timeout=config["DB_TIMEOUT"],
+            recycle=config["DB_POOL_RECYCLE"],
+        )
         current_app.extensions["db_pool"] = pool
     return pool
 
 
-def get_conn():
-    """The request's pooled connection, taken on first use and returned at teardown."""
+def get_conn(time_budget: float | None = None):
+    """The request's pooled connection, taken on first use and returned at teardown.
+
+    The request's database deadline starts here: ``time_budget`` seconds, by default the
+    configured ``DB_TIMEOUT``. Raises DatabaseUnavailable when no connection can be had in time.
+    """
     if "db_conn" not in g:
-        g.db_conn = _pool().connection()
+        deadline = Deadline(time_budget or current_app.config["DB_TIMEOUT"])
+        token = _checkout_deadline.set(deadline)
+        try:
+            g.db_conn = _pool().connect()
+        except exc.TimeoutError as error:
+            raise DatabaseBusy("no free database connection within the time budget") from error
+        except (pymysql.err.Error, exc.DisconnectionError) as error:
+            raise DatabaseUnavailable(f"cannot connect to the database: {error}") from error
+        finally:
+            _checkout_deadline.reset(token)
     return g.db_conn
+
+
+def release(pooled) -> None:
+    """Return a pooled connection: a dead one, or one left inside a transaction, is discarded
+    (never reused half-way through someone else's work)."""
+    raw = pooled.dbapi_connection
+    if raw is None or not raw.open or raw.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS:
+        pooled.invalidate()
+    else:
+        raw.deadline = None
+    pooled.close()
 
 
 def close_conn(_exc: BaseException | None = None) -> None:
     conn = g.pop("db_conn", None)
     if conn is not None:
-        conn.close()  # back to the pool, which rolls back anything left open
+        release(conn)
 
 
 def init_app(app) -> None:
     app.teardown_appcontext(close_conn)
+
+
+def _rollback_quietly(conn) -> None:
+    """Roll back; on a connection that is already lost there is nothing to roll back (the
+    server discards an uncommitted transaction when its connection drops), so the error that
+    got us here is the one to report, not the rollback's."""
+    try:
+        _limit_waits(conn)
+        conn.rollback()
+    except pymysql.err.Error as error:
+        log.warning("rollback failed (the connection is lost; the server rolls back): %s", error)
+
+
+def _commit(conn) -> None:
+    """Send COMMIT. Its outcome is unknown when the connection fails before the server's OK
+    arrives: the server may have committed after the reply was lost."""
+    _limit_waits(conn)
+    try:
+        conn.commit()
+    except pymysql.err.Error as error:
+        if is_connection_failure(error):
+            raise OutcomeUnknown(f"connection lost during COMMIT: {error}") from error
+        raise
 
 
 @contextmanager
@@ -111,35 +272,40 @@ def transaction(conn) -> Iterator[pymysql.cursors.DictCursor]:
     """Run a block as one explicit transaction and yield its cursor.
 
     Commits when the block returns; rolls back and re-raises when it raises anything, so
-    either every statement of the block is stored or none is.
+    either every statement of the block is stored or none is. Raises DatabaseUnavailable when
+    the connection fails before COMMIT (nothing was stored), OutcomeUnknown when it fails
+    during COMMIT (it may have been stored).
     """
-    conn.begin()
     try:
+        _limit_waits(conn)
+        conn.begin()
         with conn.cursor() as cur:
             yield cur
-        conn.commit()
-    except BaseException:
-        conn.rollback()
+    except BaseException as error:
+        _rollback_quietly(conn)
+        if is_connection_failure(error):
+            raise DatabaseUnavailable(f"database connection failed: {error}") from error
         raise
+    _commit(conn)
 
 
 def run_in_transaction(conn, work: Callable[[pymysql.cursors.DictCursor], T]) -> T:
     """Call ``work(cursor)`` inside ``transaction()``, running it again after a lost race.
 
     Deadlocks, lock-wait timeouts and RetryableConflict roll back and retry with jittered
-    backoff, up to MAX_ATTEMPTS in all; then DatabaseBusy is raised. Any other exception
-    propagates after the rollback.
+    backoff, up to MAX_ATTEMPTS in all, on the same connection; then DatabaseBusy is raised.
+    Any other exception propagates after the rollback (see ``transaction()``).
     """
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             with transaction(conn) as cur:
                 return work(cur)
-        except pymysql.err.OperationalError as exc:
-            if exc.args[0] not in LOCK_RACES:
+        except pymysql.err.OperationalError as error:
+            if error.args[0] not in LOCK_RACES:
                 raise
-            log.warning("transaction attempt %d lost a lock race: %s", attempt, exc)
-        except RetryableConflict as exc:
-            log.info("transaction attempt %d hit a concurrent write: %s", attempt, exc)
+            log.warning("transaction attempt %d lost a lock race: %s", attempt, error)
+        except RetryableConflict as error:
+            log.info("transaction attempt %d hit a concurrent write: %s", attempt, error)
         time.sleep(random.uniform(0, 0.01 * 2**attempt))
     raise DatabaseBusy(f"gave up after {MAX_ATTEMPTS} attempts")
 

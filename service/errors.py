@@ -7,8 +7,8 @@ import pymysql
 from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
-from .exceptions import DatabaseBusy, LoyaltyError
-from .mysql_codes import CONNECTION_FAILURES
+from .db import is_connection_failure
+from .exceptions import DatabaseBusy, DatabaseUnavailable, LoyaltyError, OutcomeUnknown
 
 log = logging.getLogger(__name__)
 
@@ -88,35 +88,60 @@ def handle_http_exception(error: HTTPException) -> Response:
     return response
 
 
+RETRY_AFTER_SECONDS = "1"
+
+
+def _service_unavailable(code: str, title: str, detail: str) -> Response:
+    response = problem(503, code, title, detail)
+    response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+    return response
+
+
 def handle_database_busy(_error: DatabaseBusy) -> Response:
-    return problem(
-        503,
+    return _service_unavailable(
         "database_busy",
         "Database busy",
         "The request kept conflicting with concurrent writes; nothing was changed. Retry it.",
     )
 
 
+def handle_database_unavailable(error: BaseException) -> Response:
+    log.error("database unavailable: %s", error)
+    return _service_unavailable(
+        "database_unavailable",
+        "Database unavailable",
+        "The database could not be reached or did not answer in time; nothing was changed. "
+        "Retry later.",
+    )
+
+
+def handle_outcome_unknown(error: OutcomeUnknown) -> Response:
+    log.error("outcome unknown: %s", error)
+    return _service_unavailable(
+        "outcome_unknown",
+        "Outcome unknown",
+        "The connection to the database was lost while the change was being committed, so it "
+        "may or may not have been made. Retry with the same transaction_reference: if it was "
+        "made, the retry answers it as a replay and nothing is counted twice.",
+    )
+
+
 def handle_database_error(error: pymysql.err.MySQLError) -> Response:
-    if isinstance(error, pymysql.err.OperationalError) and error.args[0] in CONNECTION_FAILURES:
-        log.error("database unreachable: %s", error)
-        return problem(
-            503,
-            "database_unavailable",
-            "Database unavailable",
-            "The database cannot be reached; nothing was changed. Retry later.",
-        )
+    if is_connection_failure(error):
+        return handle_database_unavailable(error)
     return handle_unexpected(error)
 
 
 def handle_unexpected(error: BaseException) -> Response:
-    # The trace goes to the log, never to the client.
+    # The trace goes to the log, never to the client. Whether anything was stored is not
+    # claimed: a fault inside a transaction rolls it back, but one after COMMIT does not.
     log.exception("unhandled error", exc_info=error)
     return problem(
         500,
         "internal_error",
         "Internal server error",
-        "The request failed on the server and was rolled back; nothing was changed.",
+        "The request failed on the server. Retrying a points change with the same "
+        "transaction_reference is safe: a change that was made is answered as a replay.",
     )
 
 
@@ -125,5 +150,7 @@ def init_app(app) -> None:
     app.register_error_handler(LoyaltyError, handle_loyalty_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DatabaseBusy, handle_database_busy)
+    app.register_error_handler(DatabaseUnavailable, handle_database_unavailable)
+    app.register_error_handler(OutcomeUnknown, handle_outcome_unknown)
     app.register_error_handler(pymysql.err.MySQLError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected)

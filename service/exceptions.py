@@ -58,3 +58,17 @@ class RetryableConflict(Exception):
 
 class DatabaseBusy(Exception):
     """The transaction kept losing lock races and was given up; nothing was changed."""
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached, or the connection failed before COMMIT was sent.
+
+    Certain to have changed nothing: an uncommitted transaction dies with its connection.
+    """
+
+
+class OutcomeUnknown(Exception):
+    """The connection failed while COMMIT was under way: the change may or may not be stored.
+
+    Only a retry with the same transaction_reference tells (it replays a stored change).
+    """
