@@ -46,6 +46,10 @@ class TransactionReferenceReused(LoyaltyError):
     status, code, title = 422, "transaction_reference_reused", "Transaction reference reused"
 
 
+class InvalidCursor(LoyaltyError):
+    status, code, title = 422, "invalid_cursor", "Invalid page cursor"
+
+
 class TenantNotFound(LoyaltyError):
     """Raised by the CLI; never reaches HTTP clients (tenants come from credentials)."""
 

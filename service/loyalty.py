@@ -1,28 +1,36 @@
-"""The loyalty domain: look customers up, earn and redeem points, list customers.
+"""The loyalty domain: look customers up, earn, redeem, reverse and adjust points.
 
-Every function that changes points runs as ONE transaction (``run_in_transaction``): the
-balance row, the ledger row and the tenant's data version commit together or not at all.
-Writes of one customer are serialised by a lock on the balance row, so no update is lost and
-no balance is overdrawn; a ``transaction_reference`` already used makes the call a replay.
+Every points change runs the ONE skeleton, ``_change_points``, as one transaction
+(``run_in_transaction``): lock the customer's balance row, answer a known reference as a
+replay, apply the operation's rule (``rules.py``), then update the balance, append the ledger
+row and queue the webhook event. They commit together or not at all. Writes of one customer
+queue on its balance-row lock, so no update is lost and no balance is overdrawn; writes of
+different customers never wait for each other (there is no tenant-wide row to bump).
+
+A redemption is six statements between BEGIN and COMMIT (lock, reference check, update,
+ledger insert, event insert, deliveries insert), and its answer is computed from the locked
+row, not read back.
 """
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pymysql
 
+from . import rules
 from .db import run_in_transaction
 from .exceptions import (
     CustomerNotFound,
-    InsufficientPoints,
     RetryableConflict,
-    ReversalExceedsRedemption,
     TransactionNotFound,
     TransactionReferenceReused,
 )
 from .mysql_codes import ER_DUP_ENTRY
-from .phones import digit_fragments, normalize_phone
-from .store import balances, customers, ledger, tenants
+from .phones import normalize_phone
+from .rules import ADJUST, EARN, OPEN, REDEEM, REVERSE, Totals
+from .store import balances, customers, ledger
 from .tenancy import Tenant
 from .webhooks import record_event
 
@@ -35,6 +43,14 @@ class PointsChange:
     points: int
     transaction_reference: str
     details: dict | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a points change will write, once its rule has accepted it."""
+
+    points: int
+    details: dict | None
 
 
 def lookup_customer(conn, tenant: Tenant, phone: str) -> dict:
@@ -57,26 +73,20 @@ def redeem_points(conn, tenant: Tenant, change: PointsChange) -> dict:
     """
     e164 = normalize_phone(change.phone, tenant.phone_region)
 
-    def work(cur) -> dict:
-        customer = customers.find_by_phone(cur, tenant.id, e164)
-        if customer is None:
+    def locate(cur) -> dict:
+        account = balances.lock_by_phone(cur, tenant.id, e164)
+        if account is None:
             raise CustomerNotFound(f"No customer with phone {e164} in this shop.", phone=e164)
-        balance = balances.lock(cur, customer["id"])
-        replay = _replay_if_known(
-            cur, tenant, ledger.REDEEM, change.transaction_reference, _same_change(customer, change)
-        )
-        if replay:
-            return replay
-        if balance["points_balance"] < change.points:
-            raise InsufficientPoints(
-                f"The customer has {balance['points_balance']} points; "
-                f"{change.points} were asked for.",
-                points_balance=balance["points_balance"],
-                points_requested=change.points,
-            )
-        return _record(cur, tenant, customer, ledger.REDEEM, change)
+        return account
 
-    return run_in_transaction(conn, work)
+    def decide(_cur, account: dict) -> Decision:
+        rules.check_balance_covers(_totals(account), REDEEM, change.points)
+        return Decision(change.points, change.details)
+
+    return _change_points(
+        conn, tenant, REDEEM, change.transaction_reference, change.points, change.details,
+        locate, decide,
+    )  # fmt: skip
 
 
 def earn_points(conn, tenant: Tenant, change: PointsChange, name: str | None = None) -> dict:
@@ -87,17 +97,20 @@ def earn_points(conn, tenant: Tenant, change: PointsChange, name: str | None = N
     """
     e164 = normalize_phone(change.phone, tenant.phone_region)
 
-    def work(cur) -> dict:
-        customer = customers.find_by_phone(cur, tenant.id, e164) or _enrol(cur, tenant, e164, name)
-        balances.lock(cur, customer["id"])
-        replay = _replay_if_known(
-            cur, tenant, ledger.EARN, change.transaction_reference, _same_change(customer, change)
-        )
-        if replay:
-            return replay
-        return _record(cur, tenant, customer, ledger.EARN, change)
+    def locate(cur) -> dict:
+        account = balances.lock_by_phone(cur, tenant.id, e164)
+        if account is None:
+            _enrol(cur, tenant, e164, name)
+            account = balances.lock_by_phone(cur, tenant.id, e164)
+        return account
 
-    return run_in_transaction(conn, work)
+    def decide(_cur, _account: dict) -> Decision:
+        return Decision(change.points, change.details)
+
+    return _change_points(
+        conn, tenant, EARN, change.transaction_reference, change.points, change.details,
+        locate, decide,
+    )  # fmt: skip
 
 
 def reverse_redemption(
@@ -115,41 +128,31 @@ def reverse_redemption(
     ``reference`` (default ``rev-<original id>``) makes the call idempotent. Raises
     TransactionNotFound, ReversalExceedsRedemption, TransactionReferenceReused.
     """
+    with conn.cursor() as cur:  # the redemption is immutable: no need to read it under lock
+        original = ledger.find_by_reference(cur, tenant.id, REDEEM, redemption_reference)
+    if original is None:
+        raise TransactionNotFound(f"No redemption with reference {redemption_reference!r}.")
+    details = {
+        "reverses_transaction_id": original["id"],
+        "reverses_reference": redemption_reference,
+    }
+    if reason:
+        details["reason"] = reason
 
-    def work(cur) -> dict:
-        original = ledger.find_by_reference(cur, tenant.id, ledger.REDEEM, redemption_reference)
-        if original is None:
-            raise TransactionNotFound(f"No redemption with reference {redemption_reference!r}.")
-        customer = customers.get(cur, tenant.id, original["customer_id"])
-        balances.lock(cur, customer["id"])
-        details = {
-            "reverses_transaction_id": original["id"],
-            "reverses_reference": redemption_reference,
-        }
-        if reason:
-            details["reason"] = reason
-        own_reference = reference or f"rev-{original['id']}"
+    def locate(cur) -> dict:
+        return balances.lock(cur, tenant.id, original["customer_id"])
 
-        def matches(row: dict) -> bool:
-            return row["operation_details"] == details and points in (None, row["points_amount"])
-
-        replay = _replay_if_known(cur, tenant, ledger.REVERSE, own_reference, matches)
-        if replay:
-            return replay
-        remaining = original["points_amount"] - ledger.reversed_total(
-            cur, customer["id"], original["id"]
+    def decide(cur, account: dict) -> Decision:
+        already = ledger.reversed_total(cur, account["customer_id"], original["id"])
+        amount = rules.refundable_points(
+            original["points_amount"], already, points, redemption_reference
         )
-        amount = remaining if points is None else points
-        if amount <= 0 or amount > remaining:
-            raise ReversalExceedsRedemption(
-                f"Only {remaining} of the {original['points_amount']} points redeemed by "
-                f"{redemption_reference!r} can still be given back.",
-                points_remaining=remaining,
-            )
-        change = PointsChange(customer["phone"], amount, own_reference, details)
-        return _record(cur, tenant, customer, ledger.REVERSE, change)
+        return Decision(amount, details)
 
-    return run_in_transaction(conn, work)
+    return _change_points(
+        conn, tenant, REVERSE, reference or f"rev-{original['id']}", points, details,
+        locate, decide,
+    )  # fmt: skip
 
 
 def adjust_points(
@@ -160,29 +163,109 @@ def adjust_points(
     Raises CustomerNotFound, InsufficientPoints (when it would go below zero),
     TransactionReferenceReused.
     """
-    reference = reference or f"adj-{uuid.uuid4().hex[:24]}"
+    details = {"reason": reason}
+
+    def locate(cur) -> dict:
+        account = balances.lock(cur, tenant.id, customer_id)
+        if account is None:
+            raise CustomerNotFound(f"No customer {customer_id} in this shop.")
+        return account
+
+    def decide(_cur, account: dict) -> Decision:
+        rules.check_balance_covers(_totals(account), ADJUST, points)
+        return Decision(points, details)
+
+    return _change_points(
+        conn, tenant, ADJUST, reference or f"adj-{uuid.uuid4().hex[:24]}", points, details,
+        locate, decide,
+    )  # fmt: skip
+
+
+def _change_points(
+    conn,
+    tenant: Tenant,
+    operation_type: str,
+    reference: str,
+    points: int | None,
+    details: dict | None,
+    locate: Callable[[object], dict],
+    decide: Callable[[object, dict], Decision],
+) -> dict:
+    """The one skeleton of every points change, run as one transaction.
+
+    ``locate(cur)`` returns the customer's balance row, locked; a stored row with this
+    (operation type, reference) answers as a replay when it is the same request
+    (``rules.is_same_request``) and raises TransactionReferenceReused when it is not;
+    otherwise ``decide(cur, account)`` applies the operation's rule (raising its domain error)
+    and the change is written. Returns the outcome.
+    """
 
     def work(cur) -> dict:
-        customer = customers.get(cur, tenant.id, customer_id)
-        if customer is None:
-            raise CustomerNotFound(f"No customer {customer_id} in this shop.")
-        balance = balances.lock(cur, customer_id)
-        change = PointsChange(customer["phone"], points, reference, {"reason": reason})
-        replay = _replay_if_known(
-            cur, tenant, ledger.ADJUST, reference, _same_change(customer, change)
-        )
-        if replay:
-            return replay
-        if balance["points_balance"] + points < 0:
-            raise InsufficientPoints(
-                f"The customer has {balance['points_balance']} points; an adjustment of "
-                f"{points} would take the balance below zero.",
-                points_balance=balance["points_balance"],
-                points_requested=-points,
-            )
-        return _record(cur, tenant, customer, ledger.ADJUST, change)
+        account = locate(cur)
+        stored = ledger.find_by_reference(cur, tenant.id, operation_type, reference)
+        if stored is not None:
+            if not rules.is_same_request(stored, account["customer_id"], points, details):
+                raise TransactionReferenceReused(
+                    f"Reference {reference!r} was already used for a different "
+                    f"{operation_type} request; nothing was changed.",
+                    transaction_reference=reference,
+                )
+            sums = ledger.totals_through(cur, stored["customer_id"], stored["id"])
+            return _outcome(stored, Totals(*(sums[c] for c in BALANCE_COLUMNS)), replayed=True)
+        decision = decide(cur, account)
+        return _record(cur, tenant, account, operation_type, reference, decision)
 
     return run_in_transaction(conn, work)
+
+
+def _record(cur, tenant, account, operation_type, reference, decision: Decision) -> dict:
+    """Apply the change to the locked balance row, log it and queue its webhook event: all
+    inside the caller's transaction. The answer is computed from the locked row."""
+    before = _totals(account)
+    after = before.after(operation_type, decision.points)
+    balances.apply_change(
+        cur,
+        account["customer_id"],
+        balance=after.points_balance - before.points_balance,
+        earned=after.total_points_earned - before.total_points_earned,
+        redeemed=after.total_points_redeemed - before.total_points_redeemed,
+    )
+    row = {
+        "customer_id": account["customer_id"],
+        "phone": account["phone"],
+        "operation_type": operation_type,
+        "points_amount": decision.points,
+        "transaction_reference": reference,
+        "operation_details": decision.details,
+        # Stored as given, so a replay answers the very same time; UTC, naive like the column.
+        "created_at": datetime.now(UTC).replace(tzinfo=None),
+    }
+    row["id"] = ledger.insert(cur, tenant_id=tenant.id, **row)
+    outcome = _outcome(row, after)
+    record_event(cur, tenant, outcome)
+    return outcome
+
+
+def _totals(account: dict) -> Totals:
+    return Totals(
+        account["points_balance"], account["total_points_earned"], account["total_points_redeemed"]
+    )
+
+
+def _outcome(row: dict, totals: Totals, replayed: bool = False) -> dict:
+    return {
+        "transaction_id": row["id"],
+        "customer_id": row["customer_id"],
+        "phone": row["phone"],
+        "operation_type": row["operation_type"],
+        "points_amount": row["points_amount"],
+        "points_balance": totals.points_balance,
+        "total_points_earned": totals.total_points_earned,
+        "total_points_redeemed": totals.total_points_redeemed,
+        "transaction_reference": row["transaction_reference"],
+        "created_at": row["created_at"],
+        "replayed": replayed,
+    }
 
 
 def enrol_customer(conn, tenant: Tenant, phone: str, name: str | None = None) -> dict:
@@ -199,7 +282,7 @@ def enrol_customer(conn, tenant: Tenant, phone: str, name: str | None = None) ->
 
 
 def _enrol(cur, tenant: Tenant, phone: str, name: str | None) -> dict:
-    """Insert the customer, its balance row and its opening ledger entry."""
+    """Insert the customer, its balance row, its name's search terms and its opening entry."""
     try:
         customer_id = customers.insert(cur, tenant.id, phone, name)
     except pymysql.err.IntegrityError as exc:
@@ -207,106 +290,32 @@ def _enrol(cur, tenant: Tenant, phone: str, name: str | None) -> dict:
             raise RetryableConflict(f"customer {phone} enrolled concurrently") from exc
         raise
     balances.insert(cur, tenant.id, customer_id, phone)
+    customers.index_name(cur, tenant.id, customer_id, name)
     ledger.insert(
         cur,
         tenant_id=tenant.id,
         customer_id=customer_id,
         phone=phone,
-        operation_type=ledger.OPEN,
+        operation_type=OPEN,
         points_amount=0,
         transaction_reference=f"open-{customer_id}",
         operation_details=None,
+        created_at=datetime.now(UTC).replace(tzinfo=None),
     )
-    tenants.bump_data_version(cur, tenant.id)
     return {"id": customer_id, "tenant_id": tenant.id, "phone": phone, "name": name}
 
 
-def _replay_if_known(cur, tenant, operation_type, reference, matches) -> dict | None:
-    """The original outcome when ``reference`` was used already for this operation type;
-    None when it is new.
+def customer_version(conn, tenant: Tenant, customer_id: int) -> int:
+    """A number that changes whenever the customer's balance, ledger or name changes.
 
-    Raises TransactionReferenceReused when ``matches(row)`` says the stored operation is not
-    this request.
-    """
-    row = ledger.find_by_reference(cur, tenant.id, operation_type, reference)
-    if row is None:
-        return None
-    if not matches(row):
-        raise TransactionReferenceReused(
-            f"Reference {reference!r} was already used for a different {operation_type} "
-            "request; nothing was changed.",
-            transaction_reference=reference,
-        )
-    totals = ledger.totals_through(cur, row["customer_id"], row["id"])
-    return _outcome(row, totals, replayed=True)
-
-
-def _same_change(customer: dict, change: PointsChange):
-    def matches(row: dict) -> bool:
-        return (
-            row["customer_id"] == customer["id"]
-            and row["points_amount"] == change.points
-            and row["operation_details"] == change.details
-        )
-
-    return matches
-
-
-def _record(cur, tenant, customer, operation_type, change) -> dict:
-    """Apply the change to the locked balance row, log it, queue its webhook event, and mark
-    the tenant's data changed: all inside the caller's transaction."""
-    balance, earned, redeemed = (e * change.points for e in ledger.EFFECTS[operation_type])
-    balances.apply_change(cur, customer["id"], balance=balance, earned=earned, redeemed=redeemed)
-    transaction_id = ledger.insert(
-        cur,
-        tenant_id=tenant.id,
-        customer_id=customer["id"],
-        phone=customer["phone"],
-        operation_type=operation_type,
-        points_amount=change.points,
-        transaction_reference=change.transaction_reference,
-        operation_details=change.details,
-    )
-    outcome = _outcome(ledger.get(cur, transaction_id), balances.get(cur, customer["id"]))
-    record_event(cur, tenant, outcome)
-    tenants.bump_data_version(cur, tenant.id)
-    return outcome
-
-
-def _outcome(row: dict, totals: dict, replayed: bool = False) -> dict:
-    return {
-        "transaction_id": row["id"],
-        "customer_id": row["customer_id"],
-        "phone": row["phone"],
-        "operation_type": row["operation_type"],
-        "points_amount": row["points_amount"],
-        "points_balance": totals["points_balance"],
-        "total_points_earned": totals["total_points_earned"],
-        "total_points_redeemed": totals["total_points_redeemed"],
-        "transaction_reference": row["transaction_reference"],
-        "created_at": row["created_at"],
-        "replayed": replayed,
-    }
-
-
-def list_customers(conn, tenant: Tenant, query: str, page: int, per_page: int) -> dict:
-    """One page of the tenant's customers whose name or phone matches ``query`` (phone digits
-    in international or national form), most recently changed first."""
-    name, digits = query.strip(), digit_fragments(query, tenant.phone_region)
-    offset = (page - 1) * per_page
-    with conn.cursor() as cur:
-        total = customers.count_matching(cur, tenant.id, name, digits)
-        items = customers.search_cards(cur, tenant.id, name, digits, per_page, offset)
-    return {"items": items, "page": page, "per_page": per_page, "total": total}
-
-
-def customers_version(conn, tenant: Tenant) -> int:
-    """A number that changes whenever any customer or balance of the tenant changes.
-
-    One primary-key read: what makes an unchanged poll of the admin page nearly free.
+    One primary-key read of its balance row; raises CustomerNotFound when it is not the
+    tenant's.
     """
     with conn.cursor() as cur:
-        return tenants.data_version(cur, tenant.id)
+        version = balances.version(cur, tenant.id, customer_id)
+    if version is None:
+        raise CustomerNotFound(f"No customer {customer_id} in this shop.")
+    return version
 
 
 def customer_history(conn, tenant: Tenant, customer_id: int, page: int, per_page: int) -> dict:

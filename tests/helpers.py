@@ -52,3 +52,17 @@ def assert_ledger_agrees_with_balances(conn) -> None:
     checked, drifts = verify_ledger(conn)
     assert checked > 0 or not drifts
     assert drifts == []
+
+
+def let_changes_settle(conn, tenant_id: int) -> None:
+    """Move the tenant's change times an hour back, as if nothing had changed for that long.
+
+    The admin list answers 304 only once its newest change is older than any transaction can
+    live (``customer_search.customers_change_marker``); this stands in for the wait.
+    """
+    with conn.cursor() as cur:
+        cur.execute(
+            "UPDATE customer_loyalty_points SET updated_at = updated_at - INTERVAL 1 HOUR "
+            "WHERE tenant_id = %s",
+            (tenant_id,),
+        )

@@ -1,12 +1,15 @@
 """Admin endpoints: sign in, and the tenant's customers (``Authorization: Bearer``)."""
 
+import secrets
+
 from flask import current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..auth import sign_in_admin, tenant_for_admin_token
+from ..customer_search import customers_change_marker, list_customers
 from ..db import get_conn
-from ..loyalty import adjust_points, customer_history, customers_version, list_customers
+from ..loyalty import adjust_points, customer_history, customer_version
 from .common import ADMIN_SECURITY, created_or_replayed, points_change_responses, problems
 from .schemas import (
     AdjustmentRequestSchema,
@@ -55,14 +58,22 @@ def authenticate_admin():
         )
 
 
-def _conditional(data: dict) -> None:
+def _conditional(marker, data: dict) -> None:
     """Answer 304 now when the client's If-None-Match still holds (before any list query).
 
-    The tag is the tenant's data version plus the request's parameters: cheap to compute and
-    different whenever anything the page shows could differ.
+    The tag is a change marker plus the request's parameters: cheap to compute and different
+    whenever anything the page shows could differ. A ``None`` marker (changes may still be
+    landing) gets a tag that matches nothing, so the client is sent the data.
     """
-    version = customers_version(get_conn(), g.tenant)
-    blp.set_etag({"tenant": g.tenant.id, "version": version, **data})
+    if marker is None:
+        marker = f"unsettled-{secrets.token_hex(8)}"
+    blp.set_etag({"tenant": g.tenant.id, "marker": marker, **data})
+
+
+def _settle_seconds() -> float:
+    # Longer than any write transaction of this service can live: its time budget, twice,
+    # plus a second of clock and scheduling margin.
+    return 2 * current_app.config["DB_TIMEOUT"] + 1
 
 
 @blp.route("/customers")
@@ -71,11 +82,18 @@ class Customers(MethodView):
     @blp.doc(security=ADMIN_SECURITY)
     @blp.arguments(CustomerListQuerySchema, location="query")
     @blp.response(200, CustomerPageSchema)
-    @problems(blp, {401: "unauthorized", 422: "validation_error"})
+    @problems(blp, {401: "unauthorized", 422: "validation_error, invalid_cursor"})
     def get(self, args):
-        """List the shop's customers, most recently changed first (conditional: ETag/304)"""
-        _conditional({"list": args})
-        return list_customers(get_conn(), g.tenant, args["q"], args["page"], args["per_page"])
+        """List or search the shop's customers, a keyset page at a time (conditional: ETag/304)
+
+        Empty `q`: most recently changed first. A phone number in any form a till takes, its
+        beginning (`+44 7306`, `07306 5`) or its last 4+ digits (`6797`): by number. Anything
+        else: names with a word starting with each word of `q`, case- and
+        accent-insensitively. `next_cursor` fetches the next page; `total` counts up to
+        10,000 (`total_is_exact` false beyond: "10,000+").
+        """
+        _conditional(customers_change_marker(get_conn(), g.tenant, _settle_seconds()), args)
+        return list_customers(get_conn(), g.tenant, args["q"], args["per_page"], args["cursor"])
 
 
 @blp.route("/customers/<int:customer_id>/transactions")
@@ -87,7 +105,8 @@ class CustomerTransactions(MethodView):
     @problems(blp, {401: "unauthorized", 404: "customer_not_found", 422: "validation_error"})
     def get(self, args, customer_id):
         """A customer's ledger entries, newest first (conditional: ETag/304)"""
-        _conditional({"customer": customer_id, "history": args})
+        version = customer_version(get_conn(), g.tenant, customer_id)
+        _conditional(version, {"customer": customer_id, "history": args})
         return customer_history(get_conn(), g.tenant, customer_id, args["page"], args["per_page"])
 
 

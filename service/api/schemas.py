@@ -235,11 +235,17 @@ class PageQuerySchema(StrictSchema):
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
-class CustomerListQuerySchema(PageQuerySchema):
+class CustomerListQuerySchema(StrictSchema):
     q = fields.String(
         load_default="",
         validate=validate.Length(max=100),
-        metadata={"description": "Matches phone digits or part of the name"},
+        metadata={"description": "A phone number, its beginning or last digits, or name words"},
+    )
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "next_cursor of the previous page; omit for the first"},
     )
 
 
@@ -249,8 +255,16 @@ class PageSchema(Schema):
     total = fields.Integer(required=True)
 
 
-class CustomerPageSchema(PageSchema):
+class CustomerPageSchema(Schema):
     items = fields.List(fields.Nested(CustomerCardSchema), required=True)
+    per_page = fields.Integer(required=True)
+    next_cursor = fields.String(
+        required=True, allow_none=True, metadata={"description": "null on the last page"}
+    )
+    total = fields.Integer(required=True, metadata={"description": "Matches, up to 10,000"})
+    total_is_exact = fields.Boolean(
+        required=True, metadata={"description": "false when there are more than `total`"}
+    )
 
 
 class PhoneHistoryQuerySchema(PageQuerySchema):

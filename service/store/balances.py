@@ -3,8 +3,8 @@
 from ..db import fetch_all, fetch_one
 
 COLUMNS = (
-    "id, tenant_id, customer_id, phone, points_balance, total_points_earned, "
-    "total_points_redeemed, updated_at"
+    "customer_id, tenant_id, phone, points_balance, total_points_earned, "
+    "total_points_redeemed, version, updated_at"
 )
 
 
@@ -12,37 +12,42 @@ class BalanceGuardFailed(RuntimeError):
     """The guarded update matched no row: the caller's checks and the stored row disagree."""
 
 
-def insert(cur, tenant_id: int, customer_id: int, phone: str) -> int:
+def insert(cur, tenant_id: int, customer_id: int, phone: str) -> None:
     cur.execute(
         "INSERT INTO customer_loyalty_points (tenant_id, customer_id, phone) VALUES (%s, %s, %s)",
         (tenant_id, customer_id, phone),
     )
-    return cur.lastrowid
 
 
-def lock(cur, customer_id: int) -> dict | None:
-    """Read the balance row with an exclusive lock held until the transaction ends.
-
-    Every write to a customer's points takes this lock first, so such writes run one at a
-    time per customer and each sees the balance the previous one left.
-    """
+def lock_by_phone(cur, tenant_id: int, phone: str) -> dict | None:
+    """The balance row of the tenant's customer with this phone, locked (see ``lock``)."""
     return fetch_one(
         cur,
-        f"SELECT {COLUMNS} FROM customer_loyalty_points WHERE customer_id = %s FOR UPDATE",
-        (customer_id,),
+        f"SELECT {COLUMNS} FROM customer_loyalty_points "
+        "WHERE tenant_id = %s AND phone = %s FOR UPDATE",
+        (tenant_id, phone),
     )
 
 
-def get(cur, customer_id: int) -> dict | None:
+def lock(cur, tenant_id: int, customer_id: int) -> dict | None:
+    """Read the balance row with an exclusive lock held until the transaction ends.
+
+    Every write to a customer's points takes this lock first, so such writes run one at a
+    time per customer and each sees the balance the previous one left. Writes of other
+    customers never wait for it.
+    """
     return fetch_one(
-        cur, f"SELECT {COLUMNS} FROM customer_loyalty_points WHERE customer_id = %s", (customer_id,)
+        cur,
+        f"SELECT {COLUMNS} FROM customer_loyalty_points "
+        "WHERE tenant_id = %s AND customer_id = %s FOR UPDATE",
+        (tenant_id, customer_id),
     )
 
 
 def apply_change(
     cur, customer_id: int, *, balance: int, earned: int = 0, redeemed: int = 0
 ) -> None:
-    """Add the deltas to the customer's balance row.
+    """Add the deltas to the customer's balance row, bump its version and ``updated_at``.
 
     The WHERE clause refuses to take the balance below zero even if a caller skipped its own
     check; BalanceGuardFailed is raised then, and the CHECK constraint backs both.
@@ -50,12 +55,45 @@ def apply_change(
     cur.execute(
         "UPDATE customer_loyalty_points SET points_balance = points_balance + %s, "
         "total_points_earned = total_points_earned + %s, "
-        "total_points_redeemed = total_points_redeemed + %s, updated_at = CURRENT_TIMESTAMP(6) "
+        "total_points_redeemed = total_points_redeemed + %s, version = version + 1, "
+        "updated_at = CURRENT_TIMESTAMP(6) "
         "WHERE customer_id = %s AND points_balance + %s >= 0",
         (balance, earned, redeemed, customer_id, balance),
     )
     if cur.rowcount != 1:
         raise BalanceGuardFailed(f"balance update for customer {customer_id} matched no row")
+
+
+def touch(cur, customer_id: int) -> None:
+    """Mark the customer as changed (a new name, say): its list position and ETags move."""
+    cur.execute(
+        "UPDATE customer_loyalty_points SET version = version + 1, "
+        "updated_at = CURRENT_TIMESTAMP(6) WHERE customer_id = %s",
+        (customer_id,),
+    )
+
+
+def version(cur, tenant_id: int, customer_id: int) -> int | None:
+    """The customer's change counter (None when the customer is not the tenant's)."""
+    row = fetch_one(
+        cur,
+        "SELECT version FROM customer_loyalty_points WHERE tenant_id = %s AND customer_id = %s",
+        (tenant_id, customer_id),
+    )
+    return None if row is None else row["version"]
+
+
+def latest_change(cur, tenant_id: int) -> dict:
+    """``{"latest": newest updated_at of the tenant (or None), "now": the server's clock}``.
+
+    One dive into ix_points_tenant_updated, whatever the tenant's size.
+    """
+    return fetch_one(
+        cur,
+        "SELECT MAX(updated_at) AS latest, CURRENT_TIMESTAMP(6) AS now "
+        "FROM customer_loyalty_points WHERE tenant_id = %s",
+        (tenant_id,),
+    )
 
 
 def all_with_tenant(cur, tenant_id: int | None = None) -> list[dict]:

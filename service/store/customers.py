@@ -42,38 +42,159 @@ def card_by_phone(cur, tenant_id: int, phone: str) -> dict | None:
     )
 
 
-def _escape_like(text: str) -> str:
+def set_name(cur, tenant_id: int, customer_id: int, name: str | None) -> int:
+    """Rename the tenant's customer and re-index its search terms; returns rows changed."""
+    cur.execute(
+        "UPDATE customers SET name = %s WHERE tenant_id = %s AND id = %s",
+        (name, tenant_id, customer_id),
+    )
+    changed = cur.rowcount
+    cur.execute("DELETE FROM customer_search_terms WHERE customer_id = %s", (customer_id,))
+    index_name(cur, tenant_id, customer_id, name)
+    return changed
+
+
+MAX_TERM_LENGTH = 32
+
+
+def name_terms(name: str | None) -> list[str]:
+    """The searchable words of a name: space-separated, first 32 characters each, distinct
+    (as the column's case- and accent-insensitive collation sees them)."""
+    seen, terms = set(), []
+    for word in (name or "").split():
+        term = word[:MAX_TERM_LENGTH]
+        if term.casefold() not in seen:
+            seen.add(term.casefold())
+            terms.append(term)
+    return terms
+
+
+def index_name(cur, tenant_id: int, customer_id: int, name: str | None) -> None:
+    terms = name_terms(name)
+    if terms:
+        cur.executemany(
+            "INSERT IGNORE INTO customer_search_terms (tenant_id, term, customer_id) "
+            "VALUES (%s, %s, %s)",
+            [(tenant_id, term, customer_id) for term in terms],
+        )
+
+
+def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _search_filter(tenant_id: int, name: str, phone_digits: list[str]) -> tuple[str, tuple]:
-    """WHERE clause: the tenant's customers whose name contains ``name`` or whose phone
-    contains any of ``phone_digits`` (all of them when both are empty)."""
-    clauses, values = [], []
-    if name:
-        clauses.append("c.name LIKE %s")
-        values.append(f"%{_escape_like(name)}%")
-    for digits in phone_digits:
-        clauses.append("c.phone LIKE %s")
-        values.append(f"%{digits}%")
-    where = "c.tenant_id = %s" + (f" AND ({' OR '.join(clauses)})" if clauses else "")
-    return where, (tenant_id, *values)
+# One way to list each kind of search, each served by one index in its order, so that any
+# page costs one short index range whatever the tenant's size ("keyset" pagination: a page
+# starts after the sort key of the previous page's last row, never at an OFFSET).
+LISTINGS = {
+    # Everyone, most recently changed first: ix_points_tenant_updated.
+    "recent": {
+        "from": f"{CARD_FROM}",
+        "where": "p.tenant_id = %s",
+        "key": (("p.updated_at", "DESC"), ("p.id", "DESC")),
+    },
+    # A phone number's beginning (+44 7306 ...): uq_customers_tenant_phone.
+    "phone_prefix": {
+        "from": f"{CARD_FROM}",
+        "where": "c.tenant_id = %s AND c.phone LIKE %s",
+        "key": (("c.phone", "ASC"),),
+    },
+    # A phone number's last digits: ix_customers_tenant_phone_rev.
+    "phone_suffix": {
+        "from": f"{CARD_FROM}",
+        "where": "c.tenant_id = %s AND c.phone_rev LIKE %s",
+        "key": (("c.phone_rev", "ASC"), ("c.id", "ASC")),
+    },
+    # A prefix of a word of the name: customer_search_terms' primary key.
+    "name": {
+        "from": f"customer_search_terms t JOIN {CARD_FROM} ON c.id = t.customer_id",
+        "where": "t.tenant_id = %s AND t.term LIKE %s",
+        "key": (("t.term", "ASC"), ("t.customer_id", "ASC")),
+    },
+}
+# A customer whose name has several words matching the pattern ("Ann Annabel", "ann") is
+# listed once: at its first matching word.
+FIRST_MATCHING_WORD = (
+    " AND NOT EXISTS (SELECT 1 FROM customer_search_terms d "
+    "WHERE d.customer_id = t.customer_id AND d.term LIKE %s AND d.term < t.term)"
+)
+OTHER_WORD = (
+    " AND EXISTS (SELECT 1 FROM customer_search_terms o "
+    "WHERE o.customer_id = c.id AND o.term LIKE %s)"
+)
 
 
-def search_cards(
-    cur, tenant_id: int, name: str, phone_digits: list[str], limit: int, offset: int
+def _filter(kind: str, tenant_id: int, pattern: str | None, other_words: list[str]):
+    listing = LISTINGS[kind]
+    where, params = listing["where"], [tenant_id] + ([pattern] if pattern is not None else [])
+    if kind == "name":
+        where += FIRST_MATCHING_WORD
+        params.append(pattern)
+    for word in other_words:
+        where += OTHER_WORD
+        params.append(word)
+    return listing, where, params
+
+
+def page(
+    cur,
+    kind: str,
+    tenant_id: int,
+    *,
+    pattern: str | None = None,
+    other_words: list[str] = (),
+    after: list | None = None,
+    limit: int,
 ) -> list[dict]:
-    """Matching customers of the tenant (see ``_search_filter``), most recently changed first."""
-    where, params = _search_filter(tenant_id, name, phone_digits)
-    return fetch_all(
+    """One page of the tenant's customer cards in the ``kind`` listing's order.
+
+    ``pattern`` is the LIKE pattern the listing filters on, ``other_words`` LIKE patterns
+    that another word of the name must match too, ``after`` the sort key of the row the page
+    starts after (each row carries its own as ``sort_key``).
+    """
+    listing, where, params = _filter(kind, tenant_id, pattern, list(other_words))
+    key = listing["key"]
+    if after is not None:
+        # (a, b) after (x, y): a beyond x, or a = x and b beyond y. Spelled out, not as a row
+        # comparison, so that MariaDB turns it into index ranges.
+        ors = []
+        for i, (column, direction) in enumerate(key):
+            beyond = "<" if direction == "DESC" else ">"
+            equal = [f"{c} = %s" for c, _ in key[:i]]
+            ors.append("(" + " AND ".join([*equal, f"{column} {beyond} %s"]) + ")")
+            params.extend([*after[:i], after[i]])
+        where += " AND (" + " OR ".join(ors) + ")"
+    order = ", ".join(f"{column} {direction}" for column, direction in key)
+    keys = ", ".join(f"{column} AS sort_key_{i}" for i, (column, _) in enumerate(key))
+    rows = fetch_all(
         cur,
-        f"SELECT {CARD_COLUMNS} FROM {CARD_FROM} WHERE {where} "
-        "ORDER BY p.updated_at DESC, c.id DESC LIMIT %s OFFSET %s",
-        (*params, limit, offset),
+        f"SELECT {CARD_COLUMNS}, {keys} FROM {listing['from']} WHERE {where} "
+        f"ORDER BY {order} LIMIT %s",
+        (*params, limit),
     )
+    for row in rows:
+        row["sort_key"] = [row.pop(f"sort_key_{i}") for i in range(len(key))]
+    return rows
 
 
-def count_matching(cur, tenant_id: int, name: str, phone_digits: list[str]) -> int:
-    where, params = _search_filter(tenant_id, name, phone_digits)
-    row = fetch_one(cur, f"SELECT COUNT(*) AS n FROM {CARD_FROM} WHERE {where}", params)
+def count_up_to(cur, kind: str, tenant_id: int, cap: int, *, pattern=None, other_words=()) -> int:
+    """How many customers the listing holds, counting no further than ``cap``."""
+    listing, where, params = _filter(kind, tenant_id, pattern, list(other_words))
+    row = fetch_one(
+        cur,
+        f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM {listing['from']} WHERE {where} "
+        "LIMIT %s) AS capped",
+        (*params, cap),
+    )
+    return row["n"]
+
+
+def count_terms_up_to(cur, tenant_id: int, pattern: str, cap: int) -> int:
+    """How many name words of the tenant match ``pattern``, counting no further than ``cap``."""
+    row = fetch_one(
+        cur,
+        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM customer_search_terms "
+        "WHERE tenant_id = %s AND term LIKE %s LIMIT %s) AS capped",
+        (tenant_id, pattern, cap),
+    )
     return row["n"]

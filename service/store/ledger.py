@@ -1,28 +1,14 @@
 """SQL for ``phone_loyalty_transactions``, the append-only points ledger."""
 
 import json
+from datetime import datetime
 
 import pymysql
 
 from ..db import fetch_all, fetch_one
 from ..exceptions import RetryableConflict
 from ..mysql_codes import ER_DUP_ENTRY
-
-EARN = "earn_points"
-REDEEM = "redeem_points"
-REVERSE = "reverse_redemption"
-ADJUST = "adjust_points"
-OPEN = "open_account"  # written once per customer at enrolment: its opening balance
-
-# How one row of each operation type moves (points_balance, total_points_earned,
-# total_points_redeemed), as multiples of its points_amount. Adjustments carry their sign.
-EFFECTS = {
-    EARN: (1, 1, 0),
-    REDEEM: (-1, 0, 1),
-    REVERSE: (1, 0, -1),
-    ADJUST: (1, 0, 0),
-    OPEN: (1, 1, 0),
-}
+from ..rules import EFFECTS, REVERSE
 
 COLUMNS = (
     "id, phone, tenant_id, customer_id, operation_type, points_amount, "
@@ -72,6 +58,7 @@ def insert(
     points_amount: int,
     transaction_reference: str,
     operation_details: dict | None,
+    created_at: datetime,
 ) -> int:
     """Append a ledger row and return its id.
 
@@ -82,8 +69,8 @@ def insert(
     try:
         cur.execute(
             "INSERT INTO phone_loyalty_transactions (phone, tenant_id, customer_id, "
-            "operation_type, points_amount, transaction_reference, operation_details) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            "operation_type, points_amount, transaction_reference, operation_details, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 phone,
                 tenant_id,
@@ -92,6 +79,7 @@ def insert(
                 points_amount,
                 reference_bytes(transaction_reference),
                 details,
+                created_at,
             ),
         )
     except pymysql.err.IntegrityError as exc:
