@@ -3,8 +3,10 @@
 import hashlib
 import hmac
 import secrets
+import threading
 from datetime import UTC, datetime, timedelta
 
+from cachetools import TTLCache
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -44,8 +46,33 @@ def revoke_labelled_pos_keys(conn, tenant: Tenant, label: str) -> int:
         return pos_keys.revoke_labelled(cur, tenant.id, label)
 
 
+# Known-good POS keys, so the till's hot path makes no database round trip to check its key.
+# Bounded, and short-lived on purpose: a revoked key keeps working for at most this long
+# (per process) after `pos-keys revoke`.
+POS_KEY_CACHE_SECONDS = 5
+POS_KEY_CACHE_SIZE = 10_000
+_pos_key_cache: TTLCache = TTLCache(maxsize=POS_KEY_CACHE_SIZE, ttl=POS_KEY_CACHE_SECONDS)
+_pos_key_cache_lock = threading.Lock()  # cachetools caches are not thread-safe
+
+
 def tenant_for_pos_key(conn, key: str | None) -> Tenant:
-    """The tenant an active POS key belongs to; raises Unauthorized for anything else."""
+    """The tenant an active POS key belongs to; raises Unauthorized for anything else.
+
+    A key seen valid within the last POS_KEY_CACHE_SECONDS is answered from memory.
+    """
+    # The cache is keyed by a digest of the whole key, so a wrong secret never hits it.
+    digest = hashlib.sha256((key or "").encode("utf-8", "surrogatepass")).digest()
+    with _pos_key_cache_lock:
+        cached = _pos_key_cache.get(digest)
+    if cached is not None:
+        return cached
+    tenant = _check_pos_key(conn, key)
+    with _pos_key_cache_lock:
+        _pos_key_cache[digest] = tenant
+    return tenant
+
+
+def _check_pos_key(conn, key: str | None) -> Tenant:
     parts = (key or "").strip().split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         raise Unauthorized("Send a valid POS key in the X-API-Key header.")
