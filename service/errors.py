@@ -35,6 +35,7 @@ HTTP_PROBLEMS = {
     404: ("not_found", "Not found"),
     405: ("method_not_allowed", "Method not allowed"),
     413: ("payload_too_large", "Request body too large"),
+    414: ("uri_too_long", "Request line too long"),
     415: ("unsupported_media_type", "Unsupported media type"),
     422: ("validation_error", "Invalid request"),
 }
@@ -72,8 +73,12 @@ def handle_http_exception(error: HTTPException) -> Response:
         fields = {}
         for location_messages in messages.values():
             fields.update(_flatten_messages(location_messages))
-        if "_schema" in fields and any("Invalid JSON" in m for m in fields["_schema"]):
-            return problem(400, "malformed_json", "Malformed JSON", "The body is not valid JSON.")
+        invalid_json = [m for m in fields.get("_schema", []) if m.startswith("Invalid JSON")]
+        if invalid_json:
+            # parsing.StrictJsonParser says what is wrong after webargs' "Invalid JSON body."
+            reason = invalid_json[0].removeprefix("Invalid JSON body.").strip()
+            detail = reason or "The body is not valid JSON."
+            return problem(400, "malformed_json", "Malformed JSON", detail)
         detail = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in sorted(fields.items()))
         return problem(
             422, "validation_error", "Invalid request", f"Invalid fields: {detail}", errors=fields

@@ -150,3 +150,14 @@ def live_server(app):
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def gunicorn_server(database, tmp_path_factory):
+    """The API under real gunicorn (gunicorn.conf.py, one worker) on the test database; its URL."""
+    from .browser import ApiProcess
+
+    api = ApiProcess(database, "http://127.0.0.1", tmp_path_factory.mktemp("gunicorn"))
+    api.start()
+    yield api.url
+    api.stop()

@@ -2,12 +2,17 @@
 
 from flask import current_app, g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..auth import sign_in_admin, tenant_for_admin_token
 from ..db import get_conn
 from ..loyalty import adjust_points, customer_history, customers_version, list_customers
-from .common import ADMIN_SECURITY, created_or_replayed, points_change_responses, problems
+from .common import (
+    ADMIN_SECURITY,
+    Blueprint,
+    created_or_replayed,
+    points_change_responses,
+    problems,
+)
 from .schemas import (
     AdjustmentRequestSchema,
     AdjustmentSchema,

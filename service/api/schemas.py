@@ -1,12 +1,25 @@
 """Marshmallow schemas: what the API accepts and the one shape each endpoint answers with."""
 
 import json
+import math
+import re
 from datetime import UTC
 
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate
 
+from ..exceptions import InvalidPhone
+
 MAX_POINTS = 1_000_000
 MAX_DETAILS_BYTES = 4096
+# MariaDB refuses JSON nested deeper than 32 levels; well below that is plenty for a till.
+MAX_DETAILS_DEPTH = 16
+# Digits with the separators tills type; at least five digits, so "0" is refused by the schema
+# (whether a number exists in the shop's region is still for the server to say: invalid_phone).
+PHONE_PATTERN = r"^\+?[ ()./-]*(?:[0-9][ ()./-]*){5,20}$"
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_EXCEPT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class StrictSchema(Schema):
@@ -24,6 +37,51 @@ class StrictInteger(fields.Integer):
         if isinstance(value, bool):
             raise self.make_error("invalid")
         return super()._validated(value)
+
+
+class Text(fields.String):
+    """A string with no unpaired surrogates (not Unicode: the database cannot store them) and no
+    control characters (only ``multiline=True`` allows newlines and tabs).
+
+    Use it for every string the API accepts; a plain ``fields.String`` lets "\\ud800" through
+    to the database driver, which fails with a 500.
+    """
+
+    default_error_messages = {  # noqa: RUF012 (marshmallow's convention)
+        "surrogate": "Must be valid Unicode: no unpaired surrogate code points.",
+        "control": "Must not contain control characters.",
+    }
+
+    def __init__(self, *, multiline: bool = False, **kwargs):
+        self.control = _CONTROL_EXCEPT_LINES if multiline else _CONTROL
+        metadata = kwargs.pop("metadata", {})
+        if not multiline:
+            metadata = {"pattern": r"^[^\u0000-\u001f\u007f-\u009f]*$", **metadata}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if _SURROGATE.search(text):
+            raise self.make_error("surrogate")
+        if self.control.search(text):
+            raise self.make_error("control")
+        return text
+
+
+def _phone_shape(value: str) -> None:
+    # The same code as a number the region cannot read: to a till both are "not a phone".
+    if not re.match(PHONE_PATTERN, value):
+        raise InvalidPhone("A phone number is 5 to 20 digits, with an optional + and separators.")
+
+
+class Phone(Text):
+    """A phone number as tills type it (OpenAPI ``pattern``); raises InvalidPhone otherwise."""
+
+    def __init__(self, **kwargs):
+        metadata = {"pattern": PHONE_PATTERN, **kwargs.pop("metadata", {})}
+        super().__init__(
+            validate=[validate.Length(min=1, max=40), _phone_shape], metadata=metadata, **kwargs
+        )
 
 
 class UTCDateTime(fields.DateTime):
@@ -69,7 +127,25 @@ class TransactionReference(fields.String):
         )
 
 
+def _check_json_value(value, depth: int = 1) -> None:
+    """Raise ValidationError for what the database's JSON type cannot hold."""
+    if depth > MAX_DETAILS_DEPTH:
+        raise ValidationError(f"Must not be nested deeper than {MAX_DETAILS_DEPTH} levels.")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValidationError("Numbers must be finite (no NaN, Infinity or 1e309).")
+    if isinstance(value, str) and _SURROGATE.search(value):
+        raise ValidationError("Strings must be valid Unicode: no unpaired surrogate code points.")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_json_value(key, depth)
+            _check_json_value(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_json_value(item, depth + 1)
+
+
 def _small_json_object(value: dict) -> None:
+    _check_json_value(value)
     if len(json.dumps(value).encode()) > MAX_DETAILS_BYTES:
         raise ValidationError(f"At most {MAX_DETAILS_BYTES} bytes of JSON.")
 
@@ -106,9 +182,8 @@ class ProblemSchema(Schema):
 
 
 class PhoneLookupQuery(StrictSchema):
-    phone = fields.String(
+    phone = Phone(
         required=True,
-        validate=validate.Length(min=1, max=40),
         metadata={
             "description": "E.164, or national format in the shop's region; spaces, dashes, "
             "parentheses and a 00 prefix are accepted",
@@ -128,7 +203,7 @@ class CustomerCardSchema(Schema):
 
 
 class PointsChangeRequestSchema(StrictSchema):
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    phone = Phone(required=True)
     points = StrictInteger(
         required=True,
         validate=validate.Range(min=1, max=MAX_POINTS),
@@ -146,7 +221,7 @@ class PointsChangeRequestSchema(StrictSchema):
 
 
 class EarnRequestSchema(PointsChangeRequestSchema):
-    name = fields.String(
+    name = Text(
         load_default=None,
         allow_none=True,
         validate=validate.Length(min=1, max=200),
@@ -161,7 +236,9 @@ class ReverseRequestSchema(StrictSchema):
         validate=validate.Range(min=1, max=MAX_POINTS),
         metadata={"description": "Points to give back; all that is left when omitted"},
     )
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    reason = Text(
+        multiline=True, load_default=None, allow_none=True, validate=validate.Length(max=500)
+    )
     transaction_reference = TransactionReference(
         "The refund's own id (default rev-<redemption id>)", load_default=None, allow_none=True
     )
@@ -174,9 +251,12 @@ class AdjustmentRequestSchema(StrictSchema):
             validate.Range(min=-MAX_POINTS, max=MAX_POINTS),
             validate.NoneOf([0], error="Must not be zero."),
         ],
-        metadata={"description": "Points to add (positive) or remove (negative)"},
+        metadata={
+            "description": "Points to add (positive) or remove (negative); never zero",
+            "not": {"enum": [0]},
+        },
     )
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = Text(multiline=True, required=True, validate=validate.Length(min=1, max=500))
     transaction_reference = TransactionReference(
         "The adjustment's own id, for a safe retry (default: a new one)",
         load_default=None,
@@ -216,11 +296,9 @@ class AdjustmentSchema(OutcomeSchema):
 
 
 class AdminSessionRequestSchema(StrictSchema):
-    tenant = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
-    password = fields.String(
-        required=True, load_only=True, validate=validate.Length(min=1, max=200)
-    )
+    tenant = Text(required=True, validate=validate.Length(min=1, max=64))
+    email = Text(required=True, validate=validate.Length(min=1, max=254))
+    password = Text(required=True, load_only=True, validate=validate.Length(min=1, max=200))
 
 
 class AdminSessionSchema(Schema):
@@ -236,7 +314,7 @@ class PageQuerySchema(StrictSchema):
 
 
 class CustomerListQuerySchema(PageQuerySchema):
-    q = fields.String(
+    q = Text(
         load_default="",
         validate=validate.Length(max=100),
         metadata={"description": "Matches phone digits or part of the name"},
@@ -254,7 +332,7 @@ class CustomerPageSchema(PageSchema):
 
 
 class PhoneHistoryQuerySchema(PageQuerySchema):
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    phone = Phone(required=True)
 
 
 class LedgerEntrySchema(Schema):
