@@ -66,7 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
         allow_headers=["Authorization", "Content-Type", "If-None-Match", "X-API-Key"],
         expose_headers=["ETag"],
-        methods=["GET", "POST", "PUT", "OPTIONS"],
+        methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
         max_age=600,
     )
     app.after_request(_no_store)

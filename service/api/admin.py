@@ -3,7 +3,7 @@
 from flask import current_app, g, request
 from flask.views import MethodView
 
-from ..auth import sign_in_admin, tenant_for_admin_token
+from ..auth import sign_in_admin, sign_out_admin, tenant_for_admin_token
 from ..db import get_conn
 from ..loyalty import adjust_points, customer_history, customers_version, list_customers
 from .common import (
@@ -46,6 +46,19 @@ class AdminSession(MethodView):
             args["tenant"],
             args["email"],
             args["password"],
+        )
+
+    @sessions.doc(security=ADMIN_SECURITY)
+    @sessions.response(204, description="Signed out: this token (and every earlier one of the "
+                       "same admin) no longer works")  # fmt: skip
+    @problems(sessions, {401: "unauthorized"})
+    def delete(self):
+        """Sign out: revoke the session token sent in 'Authorization: Bearer'"""
+        sign_out_admin(
+            get_conn(),
+            current_app.config["SECRET_KEY"],
+            current_app.config["ADMIN_TOKEN_MAX_AGE"],
+            request.headers.get("Authorization"),
         )
 
 
