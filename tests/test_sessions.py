@@ -51,7 +51,7 @@ def test_an_email_signs_in_whichever_unicode_form_it_is_typed_in(client, conn, s
 def test_the_normal_forms():
     assert normalize_slug("  Corner-Cafe ") == "corner-cafe"
     assert normalize_email(" Jose\u0301@Cafe.TEST ") == "jos\u00e9@cafe.test"
-    for bad in ("démo", "a b", "-x", "", "x" * 64, "ａｂｃ"):
+    for bad in ("démo", "a b", "-x", "", "x" * 64, "\uff41\uff42\uff43"):
         with pytest.raises(ValueError):
             normalize_slug(bad, strict=True)
 
