@@ -5,7 +5,7 @@ from flask_cors import CORS
 from flask_smorest import Api
 from werkzeug.exceptions import RequestURITooLarge
 
-from . import cli, db, errors
+from . import cli, db, errors, limits
 from .api import admin, health, pos
 from .api.schemas import ProblemSchema
 from .config import load_config
@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
 
     db.init_app(app)
+    limits.init_app(app, admin.sessions, pos.blp)
     api = LoyaltyApi(app)
     api.spec.components.security_scheme(
         "PosApiKey", {"type": "apiKey", "in": "header", "name": "X-API-Key"}

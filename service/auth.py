@@ -3,13 +3,14 @@
 import hashlib
 import hmac
 import secrets
+import threading
 from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import transaction
-from .exceptions import TenantNotFound, Unauthorized
+from .exceptions import SignInBusy, TenantNotFound, Unauthorized
 from .identities import normalize_email
 from .store import admin_users, pos_keys
 from .tenancy import Tenant, get_tenant
@@ -18,6 +19,20 @@ KEY_PREFIX = "lpk"
 ADMIN_TOKEN_SALT = "loyalty-admin-session"  # noqa: S105 (a namespace, not a secret)
 # Compared against when the email is unknown, so both paths cost one hash check.
 _DUMMY_PASSWORD_HASH = generate_password_hash("not a password")
+# One password check at a time per process, waited for briefly: each costs ~100 ms of CPU
+# (scrypt), so a flood of sign-ins would otherwise hold every thread and starve the tills.
+PASSWORD_CHECKS = threading.BoundedSemaphore(1)
+PASSWORD_CHECK_WAIT = 0.5  # seconds; then 503 sign_in_busy
+
+
+def _password_matches(password_hash: str, password: str) -> bool:
+    """check_password_hash, bounded as above; raises SignInBusy when no check is free."""
+    if not PASSWORD_CHECKS.acquire(timeout=PASSWORD_CHECK_WAIT):
+        raise SignInBusy("Too many sign-ins at once; retry in a second.")
+    try:
+        return check_password_hash(password_hash, password)
+    finally:
+        PASSWORD_CHECKS.release()
 
 
 def _hash_secret(secret: str) -> str:
@@ -80,7 +95,8 @@ def sign_in_admin(
 ) -> dict:
     """Check the admin's password; return ``{token, expires_at, tenant, tenant_name}``.
 
-    Raises Unauthorized alike for an unknown tenant, email or wrong password.
+    Raises Unauthorized alike for an unknown tenant, email or wrong password; SignInBusy when
+    the process's password checks stay taken (see PASSWORD_CHECKS).
     """
     try:
         tenant = get_tenant(conn, tenant_slug)
@@ -91,7 +107,7 @@ def sign_in_admin(
         with conn.cursor() as cur:
             admin = admin_users.find(cur, tenant.id, normalize_email(email))
     password_hash = admin["password_hash"] if admin else _DUMMY_PASSWORD_HASH
-    if not check_password_hash(password_hash, password) or admin is None:
+    if not _password_matches(password_hash, password) or admin is None:
         raise Unauthorized("Wrong tenant, email or password.")
     return {
         "token": _serializer(secret_key).dumps(

@@ -8,7 +8,7 @@ from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
 from .db import is_connection_failure
-from .exceptions import DatabaseBusy, DatabaseUnavailable, LoyaltyError, OutcomeUnknown
+from .exceptions import DatabaseBusy, DatabaseUnavailable, LoyaltyError, OutcomeUnknown, SignInBusy
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ HTTP_PROBLEMS = {
     414: ("uri_too_long", "Request line too long"),
     415: ("unsupported_media_type", "Unsupported media type"),
     422: ("validation_error", "Invalid request"),
+    429: ("rate_limited", "Too many requests"),
 }
 
 
@@ -90,6 +91,16 @@ def handle_http_exception(error: HTTPException) -> Response:
     response = problem(status, code, title, error.description or title)
     if status == 405 and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
+    limit = getattr(error, "limit", None)  # flask-limiter's RateLimitExceeded
+    if status == 429 and limit is not None:
+        # flask-limiter's after_request replaces this with the exact time the window frees up.
+        response.headers["Retry-After"] = str(limit.limit.get_expiry())
+    return response
+
+
+def handle_sign_in_busy(error: SignInBusy) -> Response:
+    response = handle_loyalty_error(error)
+    response.headers["Retry-After"] = str(error.retry_after)
     return response
 
 
@@ -153,6 +164,7 @@ def handle_unexpected(error: BaseException) -> Response:
 def init_app(app) -> None:
     """Register the handlers; call after flask-smorest's Api so these replace its JSON ones."""
     app.register_error_handler(LoyaltyError, handle_loyalty_error)
+    app.register_error_handler(SignInBusy, handle_sign_in_busy)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DatabaseBusy, handle_database_busy)
     app.register_error_handler(DatabaseUnavailable, handle_database_unavailable)

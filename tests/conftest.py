@@ -161,3 +161,9 @@ def gunicorn_server(database, tmp_path_factory):
     api.start()
     yield api.url
     api.stop()
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(app):
+    """Each test starts with no sign-ins or failed keys counted (they all come from 127.0.0.1)."""
+    app.extensions["rate_limits"].reset()

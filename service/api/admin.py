@@ -36,7 +36,16 @@ blp = Blueprint(
 class AdminSession(MethodView):
     @sessions.arguments(AdminSessionRequestSchema)
     @sessions.response(200, AdminSessionSchema)
-    @problems(sessions, {400: "malformed_json", 401: "unauthorized", 422: "validation_error"})
+    @problems(
+        sessions,
+        {
+            400: "malformed_json",
+            401: "unauthorized",
+            422: "validation_error",
+            429: "rate_limited (per account and per client address)",
+            503: "sign_in_busy",
+        },
+    )
     def post(self, args):
         """Sign in as an admin of a tenant; the token goes in 'Authorization: Bearer'"""
         return sign_in_admin(

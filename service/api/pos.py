@@ -28,7 +28,11 @@ from .schemas import (
 )
 
 blp = Blueprint(
-    "pos", __name__, url_prefix="/api", description="Point-of-sale terminals (X-API-Key)"
+    "pos",
+    __name__,
+    url_prefix="/api",
+    description="Point-of-sale terminals (X-API-Key)",
+    problems={429: "rate_limited (too many wrong keys from this address)"},
 )
 
 
