@@ -75,6 +75,8 @@ def load_config() -> dict:
             "SIGN_IN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"
         ),
         "POS_KEY_FAILURE_LIMIT": os.environ.get("POS_KEY_FAILURE_LIMIT", "30 per minute"),
+        # Webhooks may reach loopback/private/link-local addresses only when this is set.
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": os.environ.get("WEBHOOK_ALLOW_PRIVATE_NETWORKS") == "1",
         # Bodies are small JSON documents; anything larger is a client bug or an attack.
         "MAX_CONTENT_LENGTH": 16 * 1024,
         "API_TITLE": "Loyalty Points Live Sync",
