@@ -12,6 +12,7 @@ resolves elsewhere by then, DNS rebinding, reaches nothing). ``allow_private_net
 the address rule (WEBHOOK_ALLOW_PRIVATE_NETWORKS=1), for receivers on the same network.
 """
 
+import contextlib
 import hashlib
 import hmac
 import ipaddress
@@ -73,6 +74,10 @@ class DestinationRefused(ValueError):
     """A webhook URL or address outside what deliveries may reach; the message says why."""
 
 
+class DestinationUnresolved(DestinationRefused):
+    """The URL's host does not resolve (now): nothing can be checked, nothing is sent."""
+
+
 def resolve_host(host: str) -> list[str]:
     """The addresses ``host`` resolves to (tests replace this); raises OSError."""
     return sorted({info[4][0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)})
@@ -115,7 +120,7 @@ def check_url(url: str, allow_private_networks: bool = False) -> None:
         parts.port  # noqa: B018 (raises ValueError for a port out of range)
         addresses = _literal_address(parts.hostname) or resolve_host(parts.hostname)
     except (OSError, ValueError) as exc:
-        raise DestinationRefused(f"cannot resolve {parts.hostname!r}: {exc}") from exc
+        raise DestinationUnresolved(f"cannot resolve {parts.hostname!r}: {exc}") from exc
     for address in addresses:
         check_address(address, allow_private_networks)
 
@@ -138,8 +143,10 @@ def add_endpoint(
     """Register ``url`` for the tenant's events; returns (endpoint id, signing secret).
 
     Raises DestinationRefused (a ValueError) for a URL deliveries may not reach (``check_url``).
+    A host that does not resolve yet is accepted: every delivery checks it again anyway.
     """
-    check_url(url, allow_private_networks)
+    with contextlib.suppress(DestinationUnresolved):
+        check_url(url, allow_private_networks)
     secret = "whsec_" + secrets.token_urlsafe(32)
     with transaction(conn) as cur:
         return webhooks.insert_endpoint(cur, tenant.id, url, secret), secret

@@ -50,7 +50,6 @@ def dns(monkeypatch):
         "http://0.0.0.0/hook",
         "http://240.0.0.1/hook",
         "http://internal.example/hook",
-        "http://unresolvable.example/hook",
         "https:///nohost",
     ],
 )
@@ -59,6 +58,18 @@ def test_add_refuses_urls_outside_the_public_internet(dns, shop, url):
     dns["internal.example"] = "10.1.2.3"
     with pytest.raises(ValueError):
         add_endpoint(shop.conn, shop.tenant, url)
+
+
+@responses.activate
+def test_a_name_that_does_not_resolve_yet_is_added_but_never_sent_to(client, dns, shop):
+    shop.add_customer(PHONE, points=100)
+    shop.endpoint_id, _ = add_endpoint(shop.conn, shop.tenant, "https://later.example/hook")
+    assert redeem(client, shop).status_code == 201
+    assert deliver_due(shop.conn, settings=FAST).delivered == []
+    assert len(responses.calls) == 0
+    (row,) = deliveries(shop)
+    assert "cannot resolve" in row["last_error"]
+    _forget_endpoints(shop)
 
 
 def test_the_cli_says_why(app, dns, shop):
