@@ -54,9 +54,12 @@ class Text(fields.String):
 
     def __init__(self, *, multiline: bool = False, **kwargs):
         self.control = _CONTROL_EXCEPT_LINES if multiline else _CONTROL
-        metadata = kwargs.pop("metadata", {})
-        if not multiline:
-            metadata = {"pattern": r"^[^\u0000-\u001f\u007f-\u009f]*$", **metadata}
+        pattern = (
+            r"^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*$"
+            if multiline
+            else r"^[^\u0000-\u001f\u007f-\u009f]*$"
+        )
+        metadata = {"pattern": pattern, **kwargs.pop("metadata", {})}
         super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
