@@ -17,3 +17,7 @@ keepalive = 5
 preload_app = True
 accesslog = "-"
 errorlog = "-"
+# The longest request line gunicorn accepts: above the app's own limit (MAX_URL_LENGTH, answered
+# 414 problem+json), so only lines no client of this API sends get gunicorn's plain 414 (a front
+# proxy should refuse those first).
+limit_request_line = 8190

@@ -1,13 +1,17 @@
 """Loyalty Points Live Sync: the HTTP service. ``create_app()`` is the application factory."""
 
-from flask import Flask
+from flask import Flask, request
 from flask_cors import CORS
 from flask_smorest import Api
+from werkzeug.exceptions import RequestURITooLarge
 
-from . import cli, db, errors
+from . import cli, db, errors, limits
 from .api import admin, health, pos
 from .api.schemas import ProblemSchema
 from .config import load_config
+
+# Far above any URL the API needs; longer ones are answered 414 problem+json.
+MAX_URL_LENGTH = 4096
 
 NO_STORE_HEADERS = {
     "Cache-Control": "no-store, no-cache, must-revalidate, private",
@@ -28,14 +32,25 @@ def _no_store(response):
     return response
 
 
+def _refuse_long_urls():
+    # gunicorn's own limit (gunicorn.conf.py) answers in HTML, so it sits above this one.
+    uri = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or ""
+    if len(uri) > MAX_URL_LENGTH:
+        raise RequestURITooLarge(f"The URL is longer than {MAX_URL_LENGTH} bytes.")
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app from the environment (see ``config.load_config``), then ``test_config``."""
     app = Flask(__name__)
+    # "/api//x" is a 404 like any unknown URL, not a 308 to "/api/x".
+    app.url_map.merge_slashes = False
+    app.before_request(_refuse_long_urls)
     app.config.from_mapping(load_config())
     if test_config:
         app.config.update(test_config)
 
     db.init_app(app)
+    limits.init_app(app, admin.sessions, pos.blp)
     api = LoyaltyApi(app)
     api.spec.components.security_scheme(
         "PosApiKey", {"type": "apiKey", "in": "header", "name": "X-API-Key"}
@@ -52,7 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
         allow_headers=["Authorization", "Content-Type", "If-None-Match", "X-API-Key"],
         expose_headers=["ETag"],
-        methods=["GET", "POST", "PUT", "OPTIONS"],
+        methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
         max_age=600,
     )
     app.after_request(_no_store)

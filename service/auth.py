@@ -11,7 +11,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import transaction
-from .exceptions import TenantNotFound, Unauthorized
+from .exceptions import SignInBusy, TenantNotFound, Unauthorized
+from .identities import normalize_email
 from .store import admin_users, pos_keys
 from .tenancy import Tenant, get_tenant
 
@@ -19,6 +20,20 @@ KEY_PREFIX = "lpk"
 ADMIN_TOKEN_SALT = "loyalty-admin-session"  # noqa: S105 (a namespace, not a secret)
 # Compared against when the email is unknown, so both paths cost one hash check.
 _DUMMY_PASSWORD_HASH = generate_password_hash("not a password")
+# One password check at a time per process, waited for briefly: each costs ~100 ms of CPU
+# (scrypt), so a flood of sign-ins would otherwise hold every thread and starve the tills.
+PASSWORD_CHECKS = threading.BoundedSemaphore(1)
+PASSWORD_CHECK_WAIT = 0.5  # seconds; then 503 sign_in_busy
+
+
+def _password_matches(password_hash: str, password: str) -> bool:
+    """check_password_hash, bounded as above; raises SignInBusy when no check is free."""
+    if not PASSWORD_CHECKS.acquire(timeout=PASSWORD_CHECK_WAIT):
+        raise SignInBusy("Too many sign-ins at once; retry in a second.")
+    try:
+        return check_password_hash(password_hash, password)
+    finally:
+        PASSWORD_CHECKS.release()
 
 
 def _hash_secret(secret: str) -> str:
@@ -36,14 +51,26 @@ def create_pos_key(conn, tenant: Tenant, label: str = "") -> str:
 
 
 def revoke_pos_key(conn, prefix: str) -> bool:
-    """Revoke the key with this public prefix; False when no active key has it."""
+    """Revoke the key with this public prefix; False when no active key has it.
+
+    Takes effect at once in this process, within POS_KEY_CACHE_SECONDS in the others.
+    """
     with transaction(conn) as cur:
-        return pos_keys.revoke(cur, prefix) == 1
+        revoked = pos_keys.revoke(cur, prefix) == 1
+    _forget_known_pos_keys()
+    return revoked
 
 
 def revoke_labelled_pos_keys(conn, tenant: Tenant, label: str) -> int:
     with transaction(conn) as cur:
-        return pos_keys.revoke_labelled(cur, tenant.id, label)
+        revoked = pos_keys.revoke_labelled(cur, tenant.id, label)
+    _forget_known_pos_keys()
+    return revoked
+
+
+def _forget_known_pos_keys() -> None:
+    with _pos_key_cache_lock:
+        _pos_key_cache.clear()
 
 
 # Known-good POS keys, so the till's hot path makes no database round trip to check its key.
@@ -84,10 +111,11 @@ def _check_pos_key(conn, key: str | None) -> Tenant:
 
 
 def create_admin(conn, tenant: Tenant, email: str, password: str) -> int:
-    """Create an admin of ``tenant``, or set the password of an existing one; returns its id."""
+    """Create an admin of ``tenant``, or set the password of an existing one (which revokes all
+    of that admin's session tokens); returns its id. The email is stored in its normal form."""
     if len(password) < 8:
         raise ValueError("password: at least 8 characters")
-    email = email.strip().lower()
+    email = normalize_email(email)
     with transaction(conn) as cur:
         existing = admin_users.find(cur, tenant.id, email)
         if existing:
@@ -105,21 +133,24 @@ def sign_in_admin(
 ) -> dict:
     """Check the admin's password; return ``{token, expires_at, tenant, tenant_name}``.
 
-    Raises Unauthorized alike for an unknown tenant, email or wrong password.
+    Raises Unauthorized alike for an unknown tenant, email or wrong password; SignInBusy when
+    the process's password checks stay taken (see PASSWORD_CHECKS).
     """
     try:
-        tenant = get_tenant(conn, tenant_slug.strip().lower())
+        tenant = get_tenant(conn, tenant_slug)
     except TenantNotFound:
         tenant = None
     admin = None
     if tenant is not None:
         with conn.cursor() as cur:
-            admin = admin_users.find(cur, tenant.id, email.strip().lower())
+            admin = admin_users.find(cur, tenant.id, normalize_email(email))
     password_hash = admin["password_hash"] if admin else _DUMMY_PASSWORD_HASH
-    if not check_password_hash(password_hash, password) or admin is None:
+    if not _password_matches(password_hash, password) or admin is None:
         raise Unauthorized("Wrong tenant, email or password.")
     return {
-        "token": _serializer(secret_key).dumps({"admin": admin["id"], "tenant": tenant.id}),
+        "token": _serializer(secret_key).dumps(
+            {"admin": admin["id"], "tenant": tenant.id, "gen": admin["session_generation"]}
+        ),
         "expires_at": datetime.now(UTC) + timedelta(seconds=max_age),
         "tenant": tenant.slug,
         "tenant_name": tenant.name,
@@ -128,6 +159,21 @@ def sign_in_admin(
 
 def tenant_for_admin_token(conn, secret_key: str, max_age: int, header: str | None) -> Tenant:
     """The tenant of a valid ``Authorization: Bearer`` admin token; raises Unauthorized."""
+    return Tenant.from_row(_admin_for_token(conn, secret_key, max_age, header))
+
+
+def sign_out_admin(conn, secret_key: str, max_age: int, header: str | None) -> None:
+    """Revoke the token in ``header``, and with it every other token of the same admin issued
+    before (tokens carry their admin's session generation; this bumps it). Raises Unauthorized
+    for a token that is not valid (already signed out included)."""
+    admin = _admin_for_token(conn, secret_key, max_age, header)
+    with transaction(conn) as cur:
+        if not admin_users.revoke_sessions(cur, admin["id"], admin["session_generation"]):
+            raise Unauthorized("The session is no longer valid; sign in again.")
+
+
+def _admin_for_token(conn, secret_key: str, max_age: int, header: str | None) -> dict:
+    """The admin row (with its tenant) of a valid, unrevoked token; one primary-key read."""
     scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Sign in and send the token as 'Authorization: Bearer <token>'.")
@@ -139,7 +185,12 @@ def tenant_for_admin_token(conn, secret_key: str, max_age: int, header: str | No
         raise Unauthorized("The session token is not valid; sign in again.") from exc
     with conn.cursor() as cur:
         admin = admin_users.get_with_tenant(cur, claims.get("admin"))
-    # A token whose admin was deleted, or whose claims were tampered with, grants nothing.
-    if admin is None or admin["tenant_id"] != claims.get("tenant"):
+    # A token whose admin was deleted, whose claims were tampered with, or that was revoked
+    # (sign-out, password change: the generation moved on) grants nothing.
+    if (
+        admin is None
+        or admin["tenant_id"] != claims.get("tenant")
+        or admin["session_generation"] != claims.get("gen")
+    ):
         raise Unauthorized("The session is no longer valid; sign in again.")
-    return Tenant.from_row(admin)
+    return admin

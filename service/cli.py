@@ -170,7 +170,12 @@ def webhooks_add(slug, url):
     """Send SLUG's points events to URL; prints the signing secret once, on the last line."""
     with _connect() as conn:
         try:
-            endpoint_id, secret = webhooks.add_endpoint(conn, _tenant(conn, slug), url)
+            endpoint_id, secret = webhooks.add_endpoint(
+                conn,
+                _tenant(conn, slug),
+                url,
+                allow_private_networks=current_app.config["WEBHOOK_ALLOW_PRIVATE_NETWORKS"],
+            )
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"Endpoint {endpoint_id} added. Its signing secret (shown once):", err=True)
@@ -187,8 +192,8 @@ def webhooks_list(slug):
         click.echo("No endpoints.")
     for e in endpoints:
         click.echo(
-            f"{e['id']}\t{e['url']}\tpending={e['pending']} delivered={e['delivered']} "
-            f"failed={e['failed']}"
+            f"{e['id']}\t{webhooks.redact_url(e['url'])}\tpending={e['pending']} "
+            f"delivered={e['delivered']} failed={e['failed']}"
         )
     for d in failed:
         click.echo(
@@ -226,9 +231,12 @@ def webhooks_deliver(once, poll):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s webhooks %(message)s")
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    settings = webhooks.DeliverySettings(
+        allow_private_networks=current_app.config["WEBHOOK_ALLOW_PRIVATE_NETWORKS"]
+    )
     with _connect() as conn:
         while True:
-            report = webhooks.deliver_due(conn)
+            report = webhooks.deliver_due(conn, settings=settings)
             if once:
                 click.echo(
                     f"delivered={len(report.delivered)} retrying={len(report.retrying)} "

@@ -68,6 +68,15 @@ def load_config() -> dict:
         "DB_POOL_RECYCLE": int(os.environ.get("DB_POOL_RECYCLE", "1800")),
         "CORS_ORIGINS": [o.strip() for o in origins.split(",") if o.strip()],
         "ADMIN_TOKEN_MAX_AGE": int(os.environ.get("ADMIN_TOKEN_MAX_AGE", str(12 * 3600))),
+        # Rate limits (service/limits.py), in flask-limiter's notation.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "SIGN_IN_LIMIT_PER_ADDRESS": os.environ.get("SIGN_IN_LIMIT_PER_ADDRESS", "20 per minute"),
+        "SIGN_IN_LIMIT_PER_ACCOUNT": os.environ.get(
+            "SIGN_IN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"
+        ),
+        "POS_KEY_FAILURE_LIMIT": os.environ.get("POS_KEY_FAILURE_LIMIT", "30 per minute"),
+        # Webhooks may reach loopback/private/link-local addresses only when this is set.
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": os.environ.get("WEBHOOK_ALLOW_PRIVATE_NETWORKS") == "1",
         # Bodies are small JSON documents; anything larger is a client bug or an attack.
         "MAX_CONTENT_LENGTH": 16 * 1024,
         "API_TITLE": "Loyalty Points Live Sync",

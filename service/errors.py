@@ -8,7 +8,7 @@ from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
 from .db import is_connection_failure
-from .exceptions import DatabaseBusy, DatabaseUnavailable, LoyaltyError, OutcomeUnknown
+from .exceptions import DatabaseBusy, DatabaseUnavailable, LoyaltyError, OutcomeUnknown, SignInBusy
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +35,10 @@ HTTP_PROBLEMS = {
     404: ("not_found", "Not found"),
     405: ("method_not_allowed", "Method not allowed"),
     413: ("payload_too_large", "Request body too large"),
+    414: ("uri_too_long", "Request line too long"),
     415: ("unsupported_media_type", "Unsupported media type"),
     422: ("validation_error", "Invalid request"),
+    429: ("rate_limited", "Too many requests"),
 }
 
 
@@ -72,8 +74,12 @@ def handle_http_exception(error: HTTPException) -> Response:
         fields = {}
         for location_messages in messages.values():
             fields.update(_flatten_messages(location_messages))
-        if "_schema" in fields and any("Invalid JSON" in m for m in fields["_schema"]):
-            return problem(400, "malformed_json", "Malformed JSON", "The body is not valid JSON.")
+        invalid_json = [m for m in fields.get("_schema", []) if m.startswith("Invalid JSON")]
+        if invalid_json:
+            # parsing.StrictJsonParser says what is wrong after webargs' "Invalid JSON body."
+            reason = invalid_json[0].removeprefix("Invalid JSON body.").strip()
+            detail = reason or "The body is not valid JSON."
+            return problem(400, "malformed_json", "Malformed JSON", detail)
         detail = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in sorted(fields.items()))
         return problem(
             422, "validation_error", "Invalid request", f"Invalid fields: {detail}", errors=fields
@@ -85,6 +91,16 @@ def handle_http_exception(error: HTTPException) -> Response:
     response = problem(status, code, title, error.description or title)
     if status == 405 and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
+    limit = getattr(error, "limit", None)  # flask-limiter's RateLimitExceeded
+    if status == 429 and limit is not None:
+        # flask-limiter's after_request replaces this with the exact time the window frees up.
+        response.headers["Retry-After"] = str(limit.limit.get_expiry())
+    return response
+
+
+def handle_sign_in_busy(error: SignInBusy) -> Response:
+    response = handle_loyalty_error(error)
+    response.headers["Retry-After"] = str(error.retry_after)
     return response
 
 
@@ -148,6 +164,7 @@ def handle_unexpected(error: BaseException) -> Response:
 def init_app(app) -> None:
     """Register the handlers; call after flask-smorest's Api so these replace its JSON ones."""
     app.register_error_handler(LoyaltyError, handle_loyalty_error)
+    app.register_error_handler(SignInBusy, handle_sign_in_busy)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DatabaseBusy, handle_database_busy)
     app.register_error_handler(DatabaseUnavailable, handle_database_unavailable)

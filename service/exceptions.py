@@ -50,6 +50,13 @@ class InvalidCursor(LoyaltyError):
     status, code, title = 422, "invalid_cursor", "Invalid page cursor"
 
 
+class SignInBusy(LoyaltyError):
+    """Password checks are all taken (each costs ~100 ms of CPU); retry in a second."""
+
+    status, code, title = 503, "sign_in_busy", "Sign-in busy"
+    retry_after = 1
+
+
 class TenantNotFound(LoyaltyError):
     """Raised by the CLI; never reaches HTTP clients (tenants come from credentials)."""
 

@@ -1,14 +1,12 @@
 """Tenants: each shop or restaurant group, whose data no other tenant's credentials reach."""
 
-import re
 from dataclasses import dataclass
 
 from .db import transaction
 from .exceptions import TenantNotFound
+from .identities import normalize_slug
 from .phones import is_valid_region
 from .store import tenants
-
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
 @dataclass(frozen=True)
@@ -30,10 +28,12 @@ class Tenant:
 
 
 def create_tenant(conn, slug: str, name: str, region: str) -> Tenant:
-    """Create a tenant; raises ValueError for a bad slug or region (or a slug in use)."""
+    """Create a tenant; raises ValueError for a bad slug or region (or a slug in use).
+
+    The slug is stored in its normal form (``identities.normalize_slug``).
+    """
     region = region.upper()
-    if not SLUG.match(slug):
-        raise ValueError("slug: lowercase letters, digits and dashes, at most 63 characters")
+    slug = normalize_slug(slug, strict=True)
     if not is_valid_region(region):
         raise ValueError(f"region: {region!r} is not a phone region such as GB or US")
     with transaction(conn) as cur:
@@ -44,9 +44,9 @@ def create_tenant(conn, slug: str, name: str, region: str) -> Tenant:
 
 
 def get_tenant(conn, slug: str) -> Tenant:
-    """The tenant with this slug; raises TenantNotFound."""
+    """The tenant with this slug (in any case; see ``identities``); raises TenantNotFound."""
     with conn.cursor() as cur:
-        row = tenants.get_by_slug(cur, slug)
+        row = tenants.get_by_slug(cur, normalize_slug(slug))
     if row is None:
         raise TenantNotFound(f"No tenant {slug!r}.")
     return Tenant.from_row(row)

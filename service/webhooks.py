@@ -4,20 +4,34 @@ Events are written by ``loyalty`` in the same transaction as the points change (
 exists exactly when its change committed). Workers claim one delivery at a time with a guarded
 UPDATE (a lease with a token), post it outside any transaction, and record the outcome only if
 they still hold the claim: several workers never send one delivery in parallel.
+
+Destinations are the public internet only: http(s), no credentials in the URL, and no loopback,
+private, link-local or otherwise reserved address, checked when an endpoint is added and again
+at delivery, where the worker connects only to an address it has just checked (a name that
+resolves elsewhere by then, DNS rebinding, reaches nothing). ``allow_private_networks`` lifts
+the address rule (WEBHOOK_ALLOW_PRIVATE_NETWORKS=1), for receivers on the same network.
 """
 
+import contextlib
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import random
 import secrets
+import socket
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3 import connection as urllib3_connection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import NewConnectionError
+from urllib3.util.connection import create_connection
 
 from .db import transaction
 from .store import webhooks
@@ -42,6 +56,7 @@ class DeliverySettings:
     max_delay: float = 3600.0
     timeout: float = 10.0
     lease_seconds: int = 60  # longer than timeout: a dead worker's claim lapses by itself
+    allow_private_networks: bool = False  # see the module docstring
 
 
 @dataclass
@@ -55,11 +70,83 @@ def _iso(value: datetime) -> str:
     return value.replace(tzinfo=UTC).isoformat() if value.tzinfo is None else value.isoformat()
 
 
-def add_endpoint(conn, tenant: Tenant, url: str) -> tuple[int, str]:
-    """Register ``url`` for the tenant's events; returns (endpoint id, signing secret)."""
+class DestinationRefused(ValueError):
+    """A webhook URL or address outside what deliveries may reach; the message says why."""
+
+
+class DestinationUnresolved(DestinationRefused):
+    """The URL's host does not resolve (now): nothing can be checked, nothing is sent."""
+
+
+def resolve_host(host: str) -> list[str]:
+    """The addresses ``host`` resolves to (tests replace this); raises OSError."""
+    return sorted({info[4][0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)})
+
+
+def _refusal(address: str) -> str | None:
+    """Why deliveries may not go to ``address``, or None when it is a public address."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    for kind in ("loopback", "link_local", "private", "multicast", "unspecified", "reserved"):
+        if getattr(ip, f"is_{kind}"):
+            return kind.replace("_", "-")
+    return None if ip.is_global else "not public"
+
+
+def check_address(address: str, allow_private_networks: bool = False) -> None:
+    """Raise DestinationRefused unless deliveries may connect to ``address``."""
+    reason = None if allow_private_networks else _refusal(address)
+    if reason:
+        raise DestinationRefused(f"refused destination {address}: {reason} address")
+
+
+def _literal_address(host: str) -> list[str]:
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        return []
+
+
+def check_url(url: str, allow_private_networks: bool = False) -> None:
+    """Raise DestinationRefused unless ``url`` is an http(s) URL without credentials whose
+    host resolves only to addresses deliveries may reach."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{url!r} is not an http(s) URL")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise DestinationRefused(f"{redact_url(url)!r} is not an http(s) URL with a host")
+    if parts.username is not None or parts.password is not None:
+        raise DestinationRefused("the URL must not carry credentials (user:password@)")
+    try:
+        parts.port  # noqa: B018 (raises ValueError for a port out of range)
+        addresses = _literal_address(parts.hostname) or resolve_host(parts.hostname)
+    except (OSError, ValueError) as exc:
+        raise DestinationUnresolved(f"cannot resolve {parts.hostname!r}: {exc}") from exc
+    for address in addresses:
+        check_address(address, allow_private_networks)
+
+
+def redact_url(url: str) -> str:
+    """``url`` without credentials and with query values masked, for printing."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    query = "&".join(
+        f"{pair.partition('=')[0]}=***" if "=" in pair else pair
+        for pair in parts.query.split("&")
+        if pair
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def add_endpoint(
+    conn, tenant: Tenant, url: str, *, allow_private_networks: bool = False
+) -> tuple[int, str]:
+    """Register ``url`` for the tenant's events; returns (endpoint id, signing secret).
+
+    Raises DestinationRefused (a ValueError) for a URL deliveries may not reach (``check_url``).
+    A host that does not resolve yet is accepted: every delivery checks it again anyway.
+    """
+    with contextlib.suppress(DestinationUnresolved):
+        check_url(url, allow_private_networks)
     secret = "whsec_" + secrets.token_urlsafe(32)
     with transaction(conn) as cur:
         return webhooks.insert_endpoint(cur, tenant.id, url, secret), secret
@@ -76,6 +163,68 @@ def list_endpoints(conn, tenant: Tenant) -> tuple[list[dict], list[dict]]:
 def remove_endpoint(conn, endpoint_id: int) -> bool:
     with transaction(conn) as cur:
         return webhooks.remove_endpoint(cur, endpoint_id) == 1
+
+
+class _CheckedConnectionMixin:
+    """Resolves the host itself and connects only to an address ``check_address`` allows:
+    the check and the connection use the same address, so DNS cannot change it between."""
+
+    def _new_conn(self):
+        try:
+            infos = socket.getaddrinfo(self._dns_host, self.port, type=socket.SOCK_STREAM)
+            addresses = list(dict.fromkeys(info[4][0] for info in infos))
+            for address in addresses:
+                check_address(address)
+        except (OSError, DestinationRefused) as exc:
+            raise NewConnectionError(self, str(exc)) from exc
+        last_error = None
+        for address in addresses:
+            try:
+                return create_connection(
+                    (address, self.port),
+                    self.timeout,
+                    source_address=self.source_address,
+                    socket_options=self.socket_options,
+                )
+            except OSError as exc:
+                last_error = exc
+        raise NewConnectionError(self, f"Failed to establish a new connection: {last_error}")
+
+
+class _CheckedHTTPConnection(_CheckedConnectionMixin, urllib3_connection.HTTPConnection):
+    pass
+
+
+class _CheckedHTTPSConnection(_CheckedConnectionMixin, urllib3_connection.HTTPSConnection):
+    pass
+
+
+class _CheckedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _CheckedHTTPConnection
+
+
+class _CheckedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _CheckedHTTPSConnection
+
+
+class _CheckedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _CheckedHTTPPool,
+            "https": _CheckedHTTPSPool,
+        }
+
+
+def delivery_session(settings: "DeliverySettings") -> requests.Session:
+    """A session that ignores proxy settings from the environment (the address connected to
+    must be the receiver's) and, unless private networks are allowed, checks every address."""
+    session = requests.Session()
+    session.trust_env = False
+    if not settings.allow_private_networks:
+        session.mount("http://", _CheckedAdapter())
+        session.mount("https://", _CheckedAdapter())
+    return session
 
 
 def retry_delivery(conn, delivery_id: int) -> bool:
@@ -128,6 +277,10 @@ def retry_delay(settings: DeliverySettings, attempts_made: int) -> float:
 
 def _post(session: requests.Session, row: dict, settings: DeliverySettings) -> str | None:
     """Send one delivery; None on a 2xx, else what went wrong."""
+    try:
+        check_url(row["url"], settings.allow_private_networks)
+    except DestinationRefused as exc:
+        return str(exc)
     body = _envelope(row)
     timestamp = str(int(time.time()))
     headers = {
@@ -156,8 +309,8 @@ def deliver_due(
     limit: int = 100,
 ) -> DeliveryReport:
     """Try every delivery that is due now, once; returns what happened to each."""
-    session = session or requests.Session()
     settings = settings or DeliverySettings()
+    session = session or delivery_session(settings)
     report = DeliveryReport()
     with conn.cursor() as cur:
         candidates = webhooks.due_delivery_ids(cur, limit)

@@ -152,3 +152,23 @@ def live_server(app):
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def gunicorn_server(database, tmp_path_factory):
+    """The API under real gunicorn (gunicorn.conf.py, one worker) on the test database; its URL."""
+    from .browser import ApiProcess
+
+    api = ApiProcess(database, "http://127.0.0.1", tmp_path_factory.mktemp("gunicorn"))
+    # Fuzzing signs in far more often than any admin (tests/test_rate_limits.py covers limits).
+    api.env["SIGN_IN_LIMIT_PER_ADDRESS"] = "10000 per minute"
+    api.env["SIGN_IN_LIMIT_PER_ACCOUNT"] = "10000 per minute"
+    api.start()
+    yield api.url
+    api.stop()
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(app):
+    """Each test starts with no sign-ins or failed keys counted (they all come from 127.0.0.1)."""
+    app.extensions["rate_limits"].reset()

@@ -69,6 +69,9 @@ export function createApi(baseUrl, getToken) {
       return result.data;
     },
 
+    /** Sign out: the API revokes the token (failures ignored: the app forgets it anyway). */
+    signOut: () => request("/api/admin/session", { method: "DELETE" }).catch(() => {}),
+
     /**
      * One page of customers; `{notModified: true}` when `etag` still holds.
      * @param {{q: string, page: number, perPage: number}} query

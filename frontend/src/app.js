@@ -243,7 +243,7 @@ $("sign-in-form").addEventListener("submit", async (event) => {
   }
 });
 
-$("sign-out").addEventListener("click", () => endSession("You have signed out."));
+$("sign-out").addEventListener("click", () => endSession("You have signed out.", api.signOut()));
 $("refresh").addEventListener("click", () => refresh());
 $("pause").addEventListener("click", () => {
   state.live.paused = !state.live.paused;

@@ -4,13 +4,18 @@ import secrets
 
 from flask import current_app, g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from ..auth import sign_in_admin, tenant_for_admin_token
+from ..auth import sign_in_admin, sign_out_admin, tenant_for_admin_token
 from ..customer_search import customers_change_marker, list_customers
 from ..db import get_conn
 from ..loyalty import adjust_points, customer_history, customer_version
-from .common import ADMIN_SECURITY, created_or_replayed, points_change_responses, problems
+from .common import (
+    ADMIN_SECURITY,
+    Blueprint,
+    created_or_replayed,
+    points_change_responses,
+    problems,
+)
 from .schemas import (
     AdjustmentRequestSchema,
     AdjustmentSchema,
@@ -34,7 +39,16 @@ blp = Blueprint(
 class AdminSession(MethodView):
     @sessions.arguments(AdminSessionRequestSchema)
     @sessions.response(200, AdminSessionSchema)
-    @problems(sessions, {400: "malformed_json", 401: "unauthorized", 422: "validation_error"})
+    @problems(
+        sessions,
+        {
+            400: "malformed_json",
+            401: "unauthorized",
+            422: "validation_error",
+            429: "rate_limited (per account and per client address)",
+            503: "sign_in_busy",
+        },
+    )
     def post(self, args):
         """Sign in as an admin of a tenant; the token goes in 'Authorization: Bearer'"""
         return sign_in_admin(
@@ -44,6 +58,19 @@ class AdminSession(MethodView):
             args["tenant"],
             args["email"],
             args["password"],
+        )
+
+    @sessions.doc(security=ADMIN_SECURITY)
+    @sessions.response(204, description="Signed out: this token (and every earlier one of the "
+                       "same admin) no longer works")  # fmt: skip
+    @problems(sessions, {401: "unauthorized"})
+    def delete(self):
+        """Sign out: revoke the session token sent in 'Authorization: Bearer'"""
+        sign_out_admin(
+            get_conn(),
+            current_app.config["SECRET_KEY"],
+            current_app.config["ADMIN_TOKEN_MAX_AGE"],
+            request.headers.get("Authorization"),
         )
 
 

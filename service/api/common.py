@@ -1,11 +1,28 @@
 """What the blueprints share: error documentation, security schemes, replay statuses."""
 
+import flask_smorest
+
 from ..errors import PROBLEM_MIMETYPE
+from .parsing import StrictJsonParser
 from .schemas import ProblemSchema
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint with the strict body parser (``parsing.py``); ``problems``
+    are documented on every endpoint of the blueprint (for instance its rate limit's 429)."""
+
+    ARGUMENTS_PARSER = StrictJsonParser()
+
+    def __init__(self, *args, problems: dict[int, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.common_problems = problems or {}
 
 
 def problems(blp, responses: dict[int, str]):
     """Document problem+json error responses: ``{status: "code, code"}`` (decorator)."""
+
+    # Any request line may be too long (werkzeug's RequestURITooLarge, see create_app).
+    responses = {414: "uri_too_long", **getattr(blp, "common_problems", {}), **responses}
 
     def decorate(view):
         for status, codes in sorted(responses.items(), reverse=True):

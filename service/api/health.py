@@ -1,10 +1,9 @@
 """Liveness and readiness probes."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..db import get_conn
-from .common import problems
+from .common import Blueprint, problems
 from .schemas import HealthSchema
 
 # A load balancer's probe must get its answer quickly, even from a frozen database.

@@ -2,7 +2,6 @@
 
 from flask import g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..auth import tenant_for_pos_key
 from ..db import get_conn
@@ -14,7 +13,7 @@ from ..loyalty import (
     redeem_points,
     reverse_redemption,
 )
-from .common import POS_SECURITY, created_or_replayed, points_change_responses, problems
+from .common import POS_SECURITY, Blueprint, created_or_replayed, points_change_responses, problems
 from .schemas import (
     CustomerCardSchema,
     EarningSchema,
@@ -29,7 +28,11 @@ from .schemas import (
 )
 
 blp = Blueprint(
-    "pos", __name__, url_prefix="/api", description="Point-of-sale terminals (X-API-Key)"
+    "pos",
+    __name__,
+    url_prefix="/api",
+    description="Point-of-sale terminals (X-API-Key)",
+    problems={429: "rate_limited (too many wrong keys from this address)"},
 )
 
 

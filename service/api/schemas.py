@@ -1,12 +1,27 @@
 """Marshmallow schemas: what the API accepts and the one shape each endpoint answers with."""
 
+import itertools
 import json
+import math
+import re
+import unicodedata
 from datetime import UTC
 
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate
 
+from ..exceptions import InvalidPhone
+
 MAX_POINTS = 1_000_000
 MAX_DETAILS_BYTES = 4096
+# MariaDB refuses JSON nested deeper than 32 levels; well below that is plenty for a till.
+MAX_DETAILS_DEPTH = 16
+# Digits with the separators tills type; at least five digits, so "0" is refused by the schema
+# (whether a number exists in the shop's region is still for the server to say: invalid_phone).
+PHONE_PATTERN = r"^\+?[ ()./-]*(?:[0-9][ ()./-]*){5,20}$"
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_EXCEPT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class StrictSchema(Schema):
@@ -26,6 +41,54 @@ class StrictInteger(fields.Integer):
         return super()._validated(value)
 
 
+class Text(fields.String):
+    """A string with no unpaired surrogates (not Unicode: the database cannot store them) and no
+    control characters (only ``multiline=True`` allows newlines and tabs).
+
+    Use it for every string the API accepts; a plain ``fields.String`` lets "\\ud800" through
+    to the database driver, which fails with a 500.
+    """
+
+    default_error_messages = {  # noqa: RUF012 (marshmallow's convention)
+        "surrogate": "Must be valid Unicode: no unpaired surrogate code points.",
+        "control": "Must not contain control characters.",
+    }
+
+    def __init__(self, *, multiline: bool = False, **kwargs):
+        self.control = _CONTROL_EXCEPT_LINES if multiline else _CONTROL
+        pattern = (
+            r"^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*$"
+            if multiline
+            else r"^[^\u0000-\u001f\u007f-\u009f]*$"
+        )
+        metadata = {"pattern": pattern, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if _SURROGATE.search(text):
+            raise self.make_error("surrogate")
+        if self.control.search(text):
+            raise self.make_error("control")
+        return text
+
+
+def _phone_shape(value: str) -> None:
+    # The same code as a number the region cannot read: to a till both are "not a phone".
+    if not re.match(PHONE_PATTERN, value):
+        raise InvalidPhone("A phone number is 5 to 20 digits, with an optional + and separators.")
+
+
+class Phone(Text):
+    """A phone number as tills type it (OpenAPI ``pattern``); raises InvalidPhone otherwise."""
+
+    def __init__(self, **kwargs):
+        metadata = {"pattern": PHONE_PATTERN, **kwargs.pop("metadata", {})}
+        super().__init__(
+            validate=[validate.Length(min=1, max=40), _phone_shape], metadata=metadata, **kwargs
+        )
+
+
 class UTCDateTime(fields.DateTime):
     """ISO 8601 with an explicit UTC offset; the database stores naive UTC times."""
 
@@ -37,31 +100,48 @@ class UTCDateTime(fields.DateTime):
 
 MAX_REFERENCE_LENGTH = 64
 REFERENCE_RULES = (
-    f"1 to {MAX_REFERENCE_LENGTH} printable Unicode characters (letters, digits, punctuation, "
-    "symbols and inner spaces; `/` too), no leading or trailing space, no control or invisible "
-    "characters. Compared byte for byte: `A-1` and `a-1`, `é` and `e`, are different orders."
+    f"1 to {MAX_REFERENCE_LENGTH} characters: letters, digits, punctuation, symbols and inner "
+    "spaces (`/` too); no leading or trailing space, no control or invisible formatting "
+    "character (Unicode Cc, Cf, Zl, Zp: tab, newline, soft hyphen, zero-width space...) and "
+    "no unpaired surrogate. Compared byte for byte: `A-1` and `a-1`, `é` and `e`, are "
+    "different orders."
 )
 
 
-def _printable_reference(value: str) -> None:
-    # str.isprintable() is False for control, format (zero-width), surrogate, private-use and
-    # unassigned characters and for every space but ' ': what a receipt cannot show, a person
-    # cannot retype. Padding is refused rather than trimmed: trimming would make two byte
-    # sequences one identity again.
-    if not value.isprintable():
-        raise ValidationError("Only printable characters; no control or invisible ones.")
-    if value != value.strip():
-        raise ValidationError("No leading or trailing spaces.")
+def _invisible_class() -> str:
+    """A regex character-class body of every BMP code point in Cc, Cf, Zl or Zp (unpaired
+    surrogates never get this far: ``Text`` refuses them first)."""
+    bad = [cp for cp in range(0x10000) if unicodedata.category(chr(cp)) in ("Cc", "Cf", "Zl", "Zp")]
+    ranges, start = [], bad[0]
+    for prev, cp in itertools.pairwise([*bad, None]):
+        if cp != prev + 1 if cp is not None else True:
+            ranges.append(f"\\u{start:04x}" + (f"-\\u{prev:04x}" if prev != start else ""))
+            start = cp
+    return "".join(ranges)
 
 
-class TransactionReference(fields.String):
+_INVISIBLE = _invisible_class()
+# What a receipt cannot show, a person cannot retype: such characters are refused. Padding is
+# refused rather than trimmed: trimming would make two byte sequences one identity again. The
+# same expression validates and is published as the schema's pattern.
+REFERENCE_PATTERN = f"^[^\\s{_INVISIBLE}](?:[^{_INVISIBLE}]*[^\\s{_INVISIBLE}])?$"
+
+
+class TransactionReference(Text):
     """A till's reference for one operation: an opaque identity (see REFERENCE_RULES)."""
 
     def __init__(self, description: str, **kwargs):
         super().__init__(
-            validate=[validate.Length(min=1, max=MAX_REFERENCE_LENGTH), _printable_reference],
+            validate=[
+                validate.Length(min=1, max=MAX_REFERENCE_LENGTH),
+                validate.Regexp(
+                    REFERENCE_PATTERN,
+                    error="No leading or trailing space, no control or invisible characters.",
+                ),
+            ],
             metadata={
                 "description": f"{description}. {REFERENCE_RULES}",
+                "pattern": REFERENCE_PATTERN,
                 "minLength": 1,
                 "maxLength": MAX_REFERENCE_LENGTH,
             },
@@ -69,7 +149,25 @@ class TransactionReference(fields.String):
         )
 
 
+def _check_json_value(value, depth: int = 1) -> None:
+    """Raise ValidationError for what the database's JSON type cannot hold."""
+    if depth > MAX_DETAILS_DEPTH:
+        raise ValidationError(f"Must not be nested deeper than {MAX_DETAILS_DEPTH} levels.")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValidationError("Numbers must be finite (no NaN, Infinity or 1e309).")
+    if isinstance(value, str) and _SURROGATE.search(value):
+        raise ValidationError("Strings must be valid Unicode: no unpaired surrogate code points.")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_json_value(key, depth)
+            _check_json_value(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_json_value(item, depth + 1)
+
+
 def _small_json_object(value: dict) -> None:
+    _check_json_value(value)
     if len(json.dumps(value).encode()) > MAX_DETAILS_BYTES:
         raise ValidationError(f"At most {MAX_DETAILS_BYTES} bytes of JSON.")
 
@@ -106,9 +204,8 @@ class ProblemSchema(Schema):
 
 
 class PhoneLookupQuery(StrictSchema):
-    phone = fields.String(
+    phone = Phone(
         required=True,
-        validate=validate.Length(min=1, max=40),
         metadata={
             "description": "E.164, or national format in the shop's region; spaces, dashes, "
             "parentheses and a 00 prefix are accepted",
@@ -128,7 +225,7 @@ class CustomerCardSchema(Schema):
 
 
 class PointsChangeRequestSchema(StrictSchema):
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    phone = Phone(required=True)
     points = StrictInteger(
         required=True,
         validate=validate.Range(min=1, max=MAX_POINTS),
@@ -146,7 +243,7 @@ class PointsChangeRequestSchema(StrictSchema):
 
 
 class EarnRequestSchema(PointsChangeRequestSchema):
-    name = fields.String(
+    name = Text(
         load_default=None,
         allow_none=True,
         validate=validate.Length(min=1, max=200),
@@ -161,7 +258,9 @@ class ReverseRequestSchema(StrictSchema):
         validate=validate.Range(min=1, max=MAX_POINTS),
         metadata={"description": "Points to give back; all that is left when omitted"},
     )
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    reason = Text(
+        multiline=True, load_default=None, allow_none=True, validate=validate.Length(max=500)
+    )
     transaction_reference = TransactionReference(
         "The refund's own id (default rev-<redemption id>)", load_default=None, allow_none=True
     )
@@ -174,9 +273,12 @@ class AdjustmentRequestSchema(StrictSchema):
             validate.Range(min=-MAX_POINTS, max=MAX_POINTS),
             validate.NoneOf([0], error="Must not be zero."),
         ],
-        metadata={"description": "Points to add (positive) or remove (negative)"},
+        metadata={
+            "description": "Points to add (positive) or remove (negative); never zero",
+            "not": {"enum": [0]},
+        },
     )
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = Text(multiline=True, required=True, validate=validate.Length(min=1, max=500))
     transaction_reference = TransactionReference(
         "The adjustment's own id, for a safe retry (default: a new one)",
         load_default=None,
@@ -216,11 +318,9 @@ class AdjustmentSchema(OutcomeSchema):
 
 
 class AdminSessionRequestSchema(StrictSchema):
-    tenant = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
-    password = fields.String(
-        required=True, load_only=True, validate=validate.Length(min=1, max=200)
-    )
+    tenant = Text(required=True, validate=validate.Length(min=1, max=64))
+    email = Text(required=True, validate=validate.Length(min=1, max=254))
+    password = Text(required=True, load_only=True, validate=validate.Length(min=1, max=200))
 
 
 class AdminSessionSchema(Schema):
@@ -236,7 +336,7 @@ class PageQuerySchema(StrictSchema):
 
 
 class CustomerListQuerySchema(StrictSchema):
-    q = fields.String(
+    q = Text(
         load_default="",
         validate=validate.Length(max=100),
         metadata={"description": "A phone number, its beginning or last digits, or name words"},
@@ -268,7 +368,7 @@ class CustomerPageSchema(Schema):
 
 
 class PhoneHistoryQuerySchema(PageQuerySchema):
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    phone = Phone(required=True)
 
 
 class LedgerEntrySchema(Schema):

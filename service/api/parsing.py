@@ -1,0 +1,65 @@
+"""How request bodies become arguments: JSON only, parsed strictly, every failure a 4xx.
+
+webargs' stock parser treats a non-JSON body as "no body" (so a text/plain body came back as
+422 missing fields), lets RecursionError and Python's integer-digit limit escape as 500s, accepts
+NaN/Infinity (which are not JSON, and which the database refuses), and reads a chunked body
+only up to MAX_CONTENT_LENGTH, then reports the truncated text as malformed instead of too large.
+"""
+
+import json
+import typing
+
+from flask import current_app
+from webargs import core
+from webargs.flaskparser import FlaskParser, abort
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+
+# Longer integers are read as floats, which every integer field refuses as "not an integer";
+# without this, Python raises ValueError past 4,300 digits.
+MAX_INTEGER_DIGITS = 40
+
+
+def _refuse_constant(name: str) -> typing.NoReturn:
+    raise ValueError(f"{name} is not a JSON number; send finite numbers only.")
+
+
+def _parse_int(text: str) -> int | float:
+    return int(text) if len(text) <= MAX_INTEGER_DIGITS else float(text)
+
+
+def loads_strict(text: str | bytes) -> typing.Any:
+    """Parse JSON as RFC 8259 defines it; raises ValueError naming what is wrong."""
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_int=_parse_int)
+    except RecursionError as exc:
+        raise ValueError("The JSON is nested too deeply.") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError("The body is not UTF-8.") from exc
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"The body is not valid JSON: {exc.msg} at position {exc.pos}.") from exc
+
+
+def _malformed(message: str) -> typing.NoReturn:
+    # errors.handle_http_exception answers 400 malformed_json with this message as the detail.
+    abort(400, messages={"json": {"_schema": [f"Invalid JSON body. {message}"]}})
+
+
+class StrictJsonParser(FlaskParser):
+    """FlaskParser whose JSON location refuses other media types (415) and oversize (413)."""
+
+    def _raw_load_json(self, req):
+        chunked = "chunked" in req.headers.get("Transfer-Encoding", "").lower()
+        if not req.content_length and not chunked:
+            return core.missing
+        if not req.is_json:
+            raise UnsupportedMediaType("Send the body as application/json.")
+        data = req.get_data(cache=True)
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        # A chunked body has no length to check up front: werkzeug stops reading at the limit,
+        # so a body that reaches it is (at least) that large.
+        if chunked and limit is not None and len(data) >= limit:
+            raise RequestEntityTooLarge()
+        try:
+            return loads_strict(data)
+        except ValueError as exc:
+            _malformed(str(exc))

@@ -1,0 +1,154 @@
+"""Sign-in and failed POS keys are rate limited, per account and per client address; password
+checks never occupy the server's threads (issue 7, item 5)."""
+
+import secrets
+import threading
+
+import pytest
+import redis
+
+from service import auth, create_app
+
+from .conftest import ADMIN_PASSWORD
+from .helpers import assert_problem
+
+SESSION = "/api/admin/session"
+LOOKUP = "/api/loyalty/phone-lookup"
+
+
+def from_address(client, address: str):
+    """A test client whose requests come from ``address``."""
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def sign_in(client, shop, password=ADMIN_PASSWORD, email=None):
+    body = {"tenant": shop.tenant.slug, "email": email or shop.admin_email, "password": password}
+    return client.post(SESSION, json=body)
+
+
+def assert_rate_limited(response) -> None:
+    problem = assert_problem(response, 429, "rate_limited")
+    assert int(response.headers["Retry-After"]) > 0
+    assert "many" in problem["detail"]
+
+
+def test_wrong_passwords_for_one_account_are_limited(app, shop):
+    attempts = app.config["SIGN_IN_LIMIT_PER_ACCOUNT"].split()[0]
+    client = from_address(app.test_client(), "192.0.2.10")
+    for _ in range(int(attempts)):
+        assert_problem(sign_in(client, shop, "wrong password"), 401, "unauthorized")
+    assert_rate_limited(sign_in(client, shop, "wrong password"))
+    # Even the right password waits now, and so does the same account from elsewhere:
+    assert_rate_limited(sign_in(client, shop))
+    assert_rate_limited(sign_in(from_address(app.test_client(), "192.0.2.11"), shop))
+    # ... written in another case or with spaces (one normal form):
+    assert_rate_limited(sign_in(client, shop, email=f" {shop.admin_email.upper()}"))
+
+
+def test_successful_sign_ins_do_not_count_against_the_account(app, shop):
+    client = from_address(app.test_client(), "192.0.2.12")
+    attempts = int(app.config["SIGN_IN_LIMIT_PER_ACCOUNT"].split()[0])
+    for _ in range(attempts + 1):
+        assert sign_in(client, shop).status_code == 200
+
+
+def test_sign_ins_from_one_address_are_limited(app, make_shop):
+    shop = make_shop()
+    client = from_address(app.test_client(), "192.0.2.20")
+    attempts = int(app.config["SIGN_IN_LIMIT_PER_ADDRESS"].split()[0])
+    for i in range(attempts):
+        response = sign_in(client, shop, "wrong", email=f"nobody{i}@x.test")
+        assert_problem(response, 401, "unauthorized")
+    assert_rate_limited(sign_in(client, shop))
+    # Another address is not affected.
+    assert sign_in(from_address(app.test_client(), "192.0.2.21"), shop).status_code == 200
+
+
+def test_failed_pos_keys_from_one_address_are_limited(app, shop):
+    client = from_address(app.test_client(), "192.0.2.30")
+    attempts = int(app.config["POS_KEY_FAILURE_LIMIT"].split()[0])
+    wrong = {"X-API-Key": shop.key[:-4] + "AAAA"}
+    for _ in range(attempts):
+        response = client.get(LOOKUP, query_string={"phone": "+447306506797"}, headers=wrong)
+        assert_problem(response, 401, "unauthorized")
+    response = client.get(LOOKUP, query_string={"phone": "+447306506797"}, headers=wrong)
+    assert_rate_limited(response)
+    # A till elsewhere with a good key is served.
+    other = from_address(app.test_client(), "192.0.2.31")
+    response = other.get(LOOKUP, query_string={"phone": "+447306506797"}, headers=shop.pos_headers)
+    assert_problem(response, 404, "customer_not_found")
+
+
+def test_good_pos_keys_are_never_limited(app, shop):
+    client = from_address(app.test_client(), "192.0.2.32")
+    attempts = int(app.config["POS_KEY_FAILURE_LIMIT"].split()[0])
+    for _ in range(attempts + 5):
+        response = client.get(
+            LOOKUP, query_string={"phone": "+447306506797"}, headers=shop.pos_headers
+        )
+        assert response.status_code == 404
+
+
+def test_a_sign_in_waits_briefly_for_a_password_check_then_answers_busy(app, shop):
+    """While another password check runs (here: held by the test), a sign-in does not queue
+    for long: it answers 503 sign_in_busy with Retry-After, keeping the thread free."""
+    client = from_address(app.test_client(), "192.0.2.40")
+    assert auth.PASSWORD_CHECKS.acquire(timeout=5)
+    try:
+        response = sign_in(client, shop)
+    finally:
+        auth.PASSWORD_CHECKS.release()
+    assert_problem(response, 503, "sign_in_busy")
+    assert int(response.headers["Retry-After"]) >= 1
+    assert sign_in(client, shop).status_code == 200
+
+
+def test_concurrent_sign_ins_all_answer(app, shop):
+    """Several sign-ins at once: each is 200 or 503 sign_in_busy, none hangs or fails."""
+    statuses = []
+
+    def one(i):
+        client = from_address(app.test_client(), f"192.0.2.{50 + i}")
+        statuses.append(sign_in(client, shop).status_code)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(statuses) == 6
+    assert set(statuses) <= {200, 503}
+    assert 200 in statuses
+
+
+@pytest.fixture
+def redis_prefix():
+    prefix = f"loyalty-test-{secrets.token_hex(4)}"
+    yield prefix
+    server = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    for key in server.scan_iter(match=f"*{prefix}*"):
+        server.delete(key)
+
+
+def test_a_shared_store_limits_across_processes(database, shop, redis_prefix):
+    """Two app instances (two gunicorn workers, two hosts) share the counts in Redis."""
+    config = {
+        "TESTING": True,
+        "DATABASE": database,
+        "SECRET_KEY": "test-secret-key",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+        "RATELIMIT_KEY_PREFIX": redis_prefix,
+        "SIGN_IN_LIMIT_PER_ACCOUNT": "3 per 15 minutes",
+    }
+    first, second = create_app(config), create_app(config)
+    a = from_address(first.test_client(), "198.51.100.1")
+    b = from_address(second.test_client(), "198.51.100.2")
+    for client in (a, b, a):
+        assert_problem(sign_in(client, shop, "wrong password"), 401, "unauthorized")
+    assert_rate_limited(sign_in(b, shop))
+    assert_rate_limited(sign_in(a, shop))
+    keys = list(
+        redis.Redis.from_url("redis://127.0.0.1:6379/0").scan_iter(match=f"*{redis_prefix}*")
+    )
+    assert keys, "the counts live in Redis"
