@@ -351,18 +351,20 @@ def verify_ledger(conn, tenant: Tenant | None = None) -> tuple[int, list[dict]]:
     A drift is ``{customer_id, tenant, phone, column, stored, expected}``; a negative balance
     is one too (expected ``>= 0``). Reads only.
     """
-    tenant_id = tenant.id if tenant else None
     with conn.cursor() as cur:
-        rows = balances.all_with_tenant(cur, tenant_id)
-        sums = ledger.totals_by_customer(cur, tenant_id)
+        checked, rows = ledger.balances_disagreeing(cur, tenant.id if tenant else None)
     drifts = []
     for row in rows:
-        expected = sums.get(row["customer_id"], {})
         for column in BALANCE_COLUMNS:
-            if row[column] != expected.get(column, 0):
-                drifts.append({**row, "column": column, "stored": row[column],
-                               "expected": expected.get(column, 0)})  # fmt: skip
+            expected = int(row[f"expected_{column}"])
+            if row[column] != expected:
+                drifts.append({**_who(row), "column": column, "stored": row[column],
+                               "expected": expected})  # fmt: skip
         if row["points_balance"] < 0:
-            drifts.append({**row, "column": "points_balance", "stored": row["points_balance"],
-                           "expected": ">= 0"})  # fmt: skip
-    return len(rows), drifts
+            drifts.append({**_who(row), "column": "points_balance",
+                           "stored": row["points_balance"], "expected": ">= 0"})  # fmt: skip
+    return checked, drifts
+
+
+def _who(row: dict) -> dict:
+    return {"customer_id": row["customer_id"], "tenant": row["tenant"], "phone": row["phone"]}

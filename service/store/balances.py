@@ -1,6 +1,6 @@
 """SQL for ``customer_loyalty_points``, the balance row of each customer."""
 
-from ..db import fetch_all, fetch_one
+from ..db import fetch_one
 
 COLUMNS = (
     "customer_id, tenant_id, phone, points_balance, total_points_earned, "
@@ -93,16 +93,4 @@ def latest_change(cur, tenant_id: int) -> dict:
         "SELECT MAX(updated_at) AS latest, CURRENT_TIMESTAMP(6) AS now "
         "FROM customer_loyalty_points WHERE tenant_id = %s",
         (tenant_id,),
-    )
-
-
-def all_with_tenant(cur, tenant_id: int | None = None) -> list[dict]:
-    """Every balance row (of one tenant, or all), with the tenant's slug."""
-    where, params = ("WHERE p.tenant_id = %s", (tenant_id,)) if tenant_id else ("", ())
-    return fetch_all(
-        cur,
-        "SELECT p.customer_id, p.phone, p.points_balance, p.total_points_earned, "
-        f"p.total_points_redeemed, t.slug AS tenant FROM customer_loyalty_points p "
-        f"JOIN tenants t ON t.id = p.tenant_id {where} ORDER BY p.customer_id",
-        params,
     )
