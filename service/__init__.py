@@ -4,7 +4,7 @@ from flask import Flask
 from flask_cors import CORS
 from flask_smorest import Api
 
-from . import cli, db, errors
+from . import cli, db, errors, observability
 from .api import admin, health, pos
 from .api.schemas import ProblemSchema
 from .config import load_config
@@ -35,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
+    observability.init_app(app)  # before db.init_app: its teardown must run after db's
     db.init_app(app)
     api = LoyaltyApi(app)
     api.spec.components.security_scheme(

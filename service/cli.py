@@ -11,12 +11,14 @@ import pymysql
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import auth, demo, migrate, webhooks
+from . import auth, demo, logs, migrate, webhooks
 from .config import is_production
 from .db import connect, connect_kwargs
 from .exceptions import TenantNotFound
 from .loyalty import verify_ledger
 from .tenancy import create_tenant, get_tenant
+
+log = logging.getLogger(__name__)
 
 
 def _connect():
@@ -222,25 +224,26 @@ def webhooks_retry(delivery_id):
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 @click.option("--poll", default=1.0, show_default=True, help="Seconds between looks.")
 def webhooks_deliver(once, poll):
-    """Deliver pending events until stopped (SIGTERM or Ctrl-C)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s webhooks %(message)s")
+    """Deliver pending events until stopped (SIGTERM or Ctrl-C).
+
+    A stop signal lets the delivery in flight finish and record its outcome, then exits: the
+    worker never leaves a claim behind for the lease to expire.
+    """
+    logs.configure(current_app.config["LOG_FORMAT"], current_app.config["LOG_LEVEL"])
     stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.append(True))
     with _connect() as conn:
-        while True:
-            report = webhooks.deliver_due(conn)
+        while not stopping:
+            report = webhooks.deliver_due(conn, stop=lambda: bool(stopping))
             if once:
                 click.echo(
                     f"delivered={len(report.delivered)} retrying={len(report.retrying)} "
                     f"failed={len(report.failed)}"
                 )
                 return
-            if stopping:
-                return
-            try:
-                time.sleep(poll)
-            except KeyboardInterrupt:
-                return
+            time.sleep(poll)
+    log.info("webhook worker stopped")
 
 
 def init_app(app) -> None:
