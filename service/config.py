@@ -18,9 +18,7 @@ class ConfigError(RuntimeError):
 
     def __init__(self, problems: list[str] | str):
         self.problems = [problems] if isinstance(problems, str) else list(problems)
-        super().__init__(
-            "invalid configuration:\n" + "\n".join(f"  - {p}" for p in self.problems)
-        )
+        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in self.problems))
 
 
 @dataclass(frozen=True)

@@ -144,4 +144,6 @@ def log_points_change(tenant, outcome: dict, delta: int) -> None:
         "balance_after": outcome["points_balance"],
         "transaction_id": outcome["transaction_id"],
     }
-    points_log.info("%s %+d -> %d", fields["operation"], delta, fields["balance_after"], extra=fields)
+    points_log.info(
+        "%s %+d -> %d", fields["operation"], delta, fields["balance_after"], extra=fields
+    )
