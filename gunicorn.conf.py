@@ -1,5 +1,6 @@
 """gunicorn settings for ``gunicorn 'service:create_app()'``; each can be overridden by env."""
 
+import atexit
 import multiprocessing
 import os
 import shutil
@@ -43,10 +44,15 @@ logconfig_dict = {
 
 # Prometheus multiprocess mode: every worker writes its metrics to files in this directory and
 # /metrics adds them up. It must be set before the app (and prometheus_client) is imported.
-_own_metrics_dir = None
+# Without one given (systemd gives /run/loyalty-api/metrics), a private one is made and removed
+# when the master exits, however it exits (workers, forked from it, leave it alone).
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     _own_metrics_dir = tempfile.mkdtemp(prefix="loyalty-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = _own_metrics_dir
+    _master_pid = os.getpid()
+    atexit.register(
+        lambda: os.getpid() == _master_pid and shutil.rmtree(_own_metrics_dir, ignore_errors=True)
+    )
 
 
 def on_starting(server):
@@ -62,8 +68,3 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
-
-
-def on_exit(server):
-    if _own_metrics_dir:
-        shutil.rmtree(_own_metrics_dir, ignore_errors=True)

@@ -6,9 +6,7 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from service.config import DatabaseSettings
 from service.webhooks import add_endpoint
 
 from .browser import ROOT, ApiProcess, database_url, free_port
+from .helpers import Receiver
 
 PHONE = "+447306506797"
 # The digits a phone number shows in any spelling (E.164, national, URL-encoded).
@@ -113,34 +112,6 @@ def hooked_shop(shop):
     with shop.conn.cursor() as cur:
         cur.execute("UPDATE webhook_deliveries SET status = 'failed' WHERE status = 'pending'")
         cur.execute("UPDATE webhook_endpoints SET removed_at = NOW(6) WHERE removed_at IS NULL")
-
-
-class Receiver:
-    """A webhook receiver on loopback answering 200, ``delay`` seconds after each request."""
-
-    def __init__(self, delay: float = 0.0):
-        self.received = threading.Event()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.rfile.read(int(self.headers["Content-Length"]))
-                outer.received.set()
-                time.sleep(outer.delay)
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.delay = delay
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def redeem(url, shop, reference, points=20, **headers):
