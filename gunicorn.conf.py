@@ -17,6 +17,8 @@ timeout = 30
 # the requests it has started finish for up to this long (requests are bounded well below it).
 graceful_timeout = 25
 keepalive = 5
+# gunicorn 24+'s control socket (in $HOME) is not used; systemd and signals manage the service.
+control_socket_disable = True
 # Build the app once before forking: every worker shares one configuration (and SECRET_KEY);
 # database pools are created lazily inside each worker.
 preload_app = True

@@ -234,3 +234,23 @@ def test_pos_lookups_answer_while_forty_clients_send_headers_slowly(proxied, sho
     )
     assert all_slow_still_open  # the lookups really ran while the slow clients were there
     assert statuses == [200] * LOOKUPS
+
+
+def test_the_deploy_files_agree_with_each_other():
+    """nginx proxies to the address systemd listens on; the unit trusts exactly that one proxy
+    and gives gunicorn longer to stop than gunicorn gives its requests."""
+    deploy = ROOT / "deploy"
+    upstream = re.search(r"server (\S+);", SITE.read_text()).group(1)
+    socket_unit = (deploy / "loyalty-api.socket").read_text()
+    assert f"ListenStream={upstream}\n" in socket_unit
+    api_unit = (deploy / "loyalty-api.service").read_text()
+    assert "Environment=TRUSTED_PROXY_HOPS=1\n" in api_unit
+    assert "Environment=LOYALTY_ENV=production\n" in api_unit
+    runtime = re.search(r"RuntimeDirectory=(\S+)", api_unit).group(1)
+    assert f"PROMETHEUS_MULTIPROC_DIR=/run/{runtime}/" in api_unit
+    graceful = int(
+        re.search(r"graceful_timeout = (\d+)", (ROOT / "gunicorn.conf.py").read_text())[1]
+    )
+    assert int(re.search(r"TimeoutStopSec=(\d+)", api_unit)[1]) > graceful
+    worker_unit = (deploy / "loyalty-webhooks.service").read_text()
+    assert int(re.search(r"TimeoutStopSec=(\d+)", worker_unit)[1]) > 10  # the delivery timeout
