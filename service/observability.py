@@ -20,7 +20,7 @@ from flask import Response, current_app, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import logs, metrics
-from .db import connect
+from .db import connect_kwargs
 from .store import webhooks as webhooks_store
 
 log = logging.getLogger(__name__)
@@ -67,9 +67,11 @@ def _sample_pool(_exc: BaseException | None = None) -> None:
 
 
 def _outbox_stats() -> dict | None:
-    # Its own short-lived connection: a scrape must not wait behind requests for the pool.
+    # Its own short-lived connection, bounded in time: a scrape must not wait behind requests
+    # for the pool, nor hang on a database that does not answer.
+    limits = {"connect_timeout": 2, "read_timeout": 2, "write_timeout": 2}
     try:
-        conn = connect(current_app.config["DATABASE"])
+        conn = pymysql.connect(**{**connect_kwargs(current_app.config["DATABASE"]), **limits})
     except pymysql.err.MySQLError:  # only leaves the outbox figures out
         log.warning("metrics: the database did not answer; outbox figures left out")
         return None

@@ -145,11 +145,12 @@ def retry(cur, delivery_id: int) -> int:
 
 def outbox_stats(cur) -> dict:
     """Pending deliveries, the age in seconds of the oldest event still pending (0 when none),
-    and deliveries failed for good: for the metrics scrape (uses the status index)."""
+    and deliveries failed for good: for the metrics scrape (uses the status index). Times are
+    stored in UTC, so the age is taken against UTC whatever the session's time zone."""
     row = fetch_one(
         cur,
         "SELECT COUNT(*) AS pending, COALESCE(TIMESTAMPDIFF(MICROSECOND, MIN(v.created_at), "
-        "CURRENT_TIMESTAMP(6)), 0) / 1000000 AS oldest_pending_age_seconds "
+        "UTC_TIMESTAMP(6)), 0) / 1000000 AS oldest_pending_age_seconds "
         "FROM webhook_deliveries d JOIN webhook_events v ON v.id = d.event_id "
         "WHERE d.status = 'pending'",
     )
