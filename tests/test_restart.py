@@ -190,5 +190,5 @@ def test_reload_and_restart_under_load_lose_nothing(api, shop):
             "GROUP BY transaction_reference",
             (shop.tenant.id,),
         )
-        ledger = {row["transaction_reference"]: row["n"] for row in cur.fetchall()}
+        ledger = {bytes(r["transaction_reference"]).decode(): r["n"] for r in cur.fetchall()}
     assert ledger == {a[0]: 1 for a in answers}
