@@ -19,6 +19,8 @@ SETTINGS = (
     "TRUSTED_PROXY_HOPS",
     "LOG_FORMAT",
     "LOG_LEVEL",
+    "DB_TIMEOUT",
+    "DB_POOL_RECYCLE",
     "FLASK_ENV",
     "LOYALTY_ENV",
 )
@@ -86,6 +88,18 @@ def test_non_integer_and_out_of_range_numbers(env):
         "DB_POOL_SIZE must be a whole number, not 'ten'",
         "TRUSTED_PROXY_HOPS must be at least 0, not -1",
     ]
+
+
+def test_time_limits_must_be_positive_numbers(env):
+    env.setenv("DB_TIMEOUT", "5s")
+    env.setenv("DB_POOL_RECYCLE", "0")
+    assert problems_of(env) == [
+        "DB_TIMEOUT must be a number of seconds, not '5s'",
+        "DB_POOL_RECYCLE must be at least 1, not 0",
+    ]
+    env.setenv("DB_TIMEOUT", "0.5")
+    env.delenv("DB_POOL_RECYCLE")
+    assert load_config()["DB_TIMEOUT"] == 0.5
 
 
 def test_every_problem_is_listed_in_one_error(env):

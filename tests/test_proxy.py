@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from .browser import ROOT, ApiProcess, free_port
+from .browser import CHROMIUM, CHROMIUM_ARGS, ROOT, ApiProcess, free_port
+from .conftest import ADMIN_PASSWORD
 
 NGINX = "/usr/sbin/nginx"
 SITE = ROOT / "deploy" / "nginx-loyalty.conf"
@@ -112,8 +113,12 @@ def test_the_admin_app_and_the_api_work_through_the_proxy(proxied, shop):
     page = requests.get(f"{proxied.url}/", timeout=5)
     assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
     assert '<script type="module"' in page.text
-    for asset in ("app.js", "api.js", "config.js", "styles.css"):
-        assert requests.get(f"{proxied.url}/{asset}", timeout=5).status_code == 200, asset
+    for asset in ("app.js", "api.js", "config.js"):
+        script = requests.get(f"{proxied.url}/{asset}", timeout=5)
+        assert script.status_code == 200, asset
+        # Browsers run ES modules only when served as JavaScript.
+        assert script.headers["Content-Type"].startswith("application/javascript"), asset
+    assert requests.get(f"{proxied.url}/styles.css", timeout=5).status_code == 200
     assert proxied.url in requests.get(f"{proxied.url}/config.js", timeout=5).text
 
     session = requests.post(
@@ -121,7 +126,7 @@ def test_the_admin_app_and_the_api_work_through_the_proxy(proxied, shop):
         json={
             "tenant": shop.tenant.slug,
             "email": shop.admin_email,
-            "password": "correct horse battery",
+            "password": ADMIN_PASSWORD,
         },
         headers={"Origin": proxied.url},
         timeout=5,
@@ -254,3 +259,26 @@ def test_the_deploy_files_agree_with_each_other():
     assert int(re.search(r"TimeoutStopSec=(\d+)", api_unit)[1]) > graceful
     worker_unit = (deploy / "loyalty-webhooks.service").read_text()
     assert int(re.search(r"TimeoutStopSec=(\d+)", worker_unit)[1]) > 10  # the delivery timeout
+
+
+@pytest.mark.browser
+def test_the_admin_app_signs_in_and_lists_customers_through_the_proxy(proxied, shop):
+    """In Chromium: the app, its modules and its API calls all come from nginx's one origin."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    shop.add_customer(PHONE, points=75, name="Proxy Customer")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            api_statuses = []
+            page.on("response", lambda r: "/api/" in r.url and api_statuses.append(r.status))
+            page.goto(f"{proxied.url}/#/{shop.tenant.slug}/admin/customers")
+            page.get_by_label("Tenant").fill(shop.tenant.slug)
+            page.get_by_label("Email").fill(shop.admin_email)
+            page.get_by_label("Password").fill(ADMIN_PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            row = page.locator("#customers tbody tr", has_text="Proxy Customer")
+            sync_api.expect(row).to_contain_text("75")
+        finally:
+            browser.close()
+    assert api_statuses and set(api_statuses) <= {200, 304}
