@@ -71,6 +71,25 @@ http {{
     return config
 
 
+def start_nginx(config: Path, origin: str) -> subprocess.Popen:
+    checked = subprocess.run([NGINX, "-t", "-c", str(config)], capture_output=True, text=True)  # noqa: S603
+    assert checked.returncode == 0, checked.stderr
+    nginx = subprocess.Popen([NGINX, "-c", str(config)], stderr=subprocess.PIPE)  # noqa: S603
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            requests.get(f"{origin}/healthz", timeout=1)
+            return nginx
+        except requests.ConnectionError:
+            assert time.monotonic() < deadline, "nginx did not start"
+            time.sleep(0.1)
+
+
+def stop_nginx(nginx: subprocess.Popen) -> None:
+    nginx.send_signal(signal.SIGQUIT)  # graceful stop
+    nginx.wait(timeout=10)
+
+
 @pytest.fixture(scope="module")
 def proxied(database, tmp_path_factory):
     """nginx with the deploy configuration in front of gunicorn; yields a namespace."""
@@ -86,21 +105,9 @@ def proxied(database, tmp_path_factory):
     api = ApiProcess(database, origin, tmp)
     api.env.update({"TRUSTED_PROXY_HOPS": "1", "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4"})
     api.start()
-    config = main_config(tmp, render_site(tmp, port, api.port, dist))
-    checked = subprocess.run([NGINX, "-t", "-c", str(config)], capture_output=True, text=True)  # noqa: S603
-    assert checked.returncode == 0, checked.stderr
-    nginx = subprocess.Popen([NGINX, "-c", str(config)], stderr=subprocess.PIPE)  # noqa: S603
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            requests.get(f"{origin}/healthz", timeout=1)
-            break
-        except requests.ConnectionError:
-            assert time.monotonic() < deadline, "nginx did not start"
-            time.sleep(0.1)
+    nginx = start_nginx(main_config(tmp, render_site(tmp, port, api.port, dist)), origin)
     yield type("Proxied", (), {"url": origin, "api": api, "tmp": tmp})
-    nginx.send_signal(signal.SIGQUIT)  # graceful stop
-    nginx.wait(timeout=10)
+    stop_nginx(nginx)
     api.stop()
 
 
@@ -182,6 +189,26 @@ def test_the_admin_app_and_the_api_work_through_the_proxy(proxied, shop):
     assert "/api/loyalty/phone-lookup" in access_log
     assert PHONE_DIGITS not in access_log  # nginx logs the path, never the query string
     assert PHONE_DIGITS not in proxied.api.log_path.read_text()
+
+
+def test_with_the_service_down_nginx_answers_a_problem_not_a_page(tmp_path):
+    port = free_port()
+    origin = f"http://127.0.0.1:{port}"
+    nothing_listens = free_port()
+    nginx = start_nginx(
+        main_config(tmp_path, render_site(tmp_path, port, nothing_listens, tmp_path)), origin
+    )
+    try:
+        response = requests.post(f"{origin}/api/customer/loyalty/redeem", json={}, timeout=10)
+    finally:
+        stop_nginx(nginx)
+    assert response.status_code == 503
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.headers["Retry-After"] == "5"
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
+    body = response.json()
+    assert body["code"] == "service_unavailable" and body["status"] == 503
+    assert "nothing was changed" not in body["detail"]  # the request may have reached it
 
 
 def slow_client(url_port: int, stop: threading.Event, opened: list) -> None:
