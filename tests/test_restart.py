@@ -112,10 +112,13 @@ class SocketActivatedApi(ApiProcess):
             cwd=ROOT, env=self.env, stdout=self.log_path.open("a"), stderr=subprocess.STDOUT,
             close_fds=False, preexec_fn=lambda: os.dup2(fd, 3),
         )  # fmt: skip
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # a busy 2-core machine boots gunicorn slowly
         while time.monotonic() < deadline:
-            if requests.get(f"{self.url}/readyz", timeout=5).ok:
-                return
+            try:
+                if requests.get(f"{self.url}/readyz", timeout=5).ok:
+                    return
+            except requests.RequestException:
+                pass  # still booting: the request waits in the socket's backlog
             time.sleep(0.1)
         raise RuntimeError(f"gunicorn did not start; see {self.log_path}")
 
