@@ -11,7 +11,7 @@ import pymysql
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import auth, demo, logs, migrate, webhooks
+from . import auth, demo, migrate, webhooks
 from .config import is_production
 from .db import connect, connect_kwargs
 from .exceptions import TenantNotFound
@@ -229,7 +229,6 @@ def webhooks_deliver(once, poll):
     A stop signal lets the delivery in flight finish and record its outcome, then exits: the
     worker never leaves a claim behind for the lease to expire.
     """
-    logs.configure(current_app.config["LOG_FORMAT"], current_app.config["LOG_LEVEL"])
     stopping = []
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.append(True))

@@ -21,6 +21,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import logs, metrics
 from .db import connect_kwargs
+from .store import ledger
 from .store import webhooks as webhooks_store
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,9 @@ def init_app(app) -> None:
     app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])
 
 
-def points_changed(tenant, outcome: dict, delta: int) -> None:
+def points_changed(tenant, outcome: dict) -> None:
     """After a points change committed (not a replay): its log line and its counter."""
+    # The ledger stores amounts unsigned by operation; the balance's sign is in its table.
+    delta = ledger.EFFECTS[outcome["operation_type"]][0] * outcome["points_amount"]
     logs.log_points_change(tenant, outcome, delta)
     metrics.points_changed(outcome["operation_type"])

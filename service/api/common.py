@@ -4,7 +4,6 @@ from flask import g
 
 from .. import observability
 from ..errors import PROBLEM_MIMETYPE
-from ..store.ledger import EFFECTS
 from .schemas import ProblemSchema
 
 
@@ -45,6 +44,5 @@ def created_or_replayed(outcome: dict):
     is where a new change is logged and counted (a replay changed nothing).
     """
     if not outcome["replayed"]:
-        delta = EFFECTS[outcome["operation_type"]][0] * outcome["points_amount"]
-        observability.points_changed(g.tenant, outcome, delta)
+        observability.points_changed(g.tenant, outcome)
     return outcome, 200 if outcome["replayed"] else 201
