@@ -53,10 +53,12 @@ test: venv ## Lint, then run the whole suite (API and browser) on a throwaway da
 	$(BIN)/ruff check .
 	scripts/ensure-db.sh
 	scripts/ensure-chromium.sh
+	scripts/ensure-nginx.sh
 	$(BIN)/pytest
 
 test-fast: venv ## Run the suite without the browser tests
 	scripts/ensure-db.sh
+	scripts/ensure-nginx.sh
 	$(BIN)/pytest -m 'not browser'
 
 lint: venv ## Check lint and formatting (ruff)

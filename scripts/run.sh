@@ -9,6 +9,8 @@ mkdir -p .local
 # A dev SECRET_KEY kept across restarts, so admin sessions survive `make run` again.
 [ -s .local/secret_key ] || python3 -c 'import secrets; print(secrets.token_urlsafe(32))' >.local/secret_key
 export SECRET_KEY="${SECRET_KEY:-$(cat .local/secret_key)}"
+# Log lines for a terminal; production keeps the default, one JSON object per line.
+export LOG_FORMAT="${LOG_FORMAT:-text}"
 
 seed_output=$("$BIN/flask" --app service demo seed)
 pos_key=$(tail -n 1 <<<"$seed_output")

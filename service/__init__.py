@@ -5,7 +5,7 @@ from flask_cors import CORS
 from flask_smorest import Api
 from werkzeug.exceptions import RequestURITooLarge
 
-from . import cli, db, errors, limits
+from . import cli, db, errors, limits, observability
 from .api import admin, health, pos
 from .api.schemas import ProblemSchema
 from .config import load_config
@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
+    observability.init_app(app)  # before db.init_app: its teardown must run after db's
     db.init_app(app)
     limits.init_app(app, admin.sessions, pos.blp)
     api = LoyaltyApi(app)

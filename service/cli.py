@@ -18,6 +18,8 @@ from .exceptions import TenantNotFound
 from .loyalty import verify_ledger
 from .tenancy import create_tenant, get_tenant
 
+log = logging.getLogger(__name__)
+
 
 def _connect():
     return closing(connect(current_app.config["DATABASE"]))
@@ -227,28 +229,28 @@ def webhooks_retry(delivery_id):
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 @click.option("--poll", default=1.0, show_default=True, help="Seconds between looks.")
 def webhooks_deliver(once, poll):
-    """Deliver pending events until stopped (SIGTERM or Ctrl-C)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s webhooks %(message)s")
+    """Deliver pending events until stopped (SIGTERM or Ctrl-C).
+
+    A stop signal lets the delivery in flight finish and record its outcome, then exits: the
+    worker never leaves a claim behind for the lease to expire.
+    """
     stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.append(True))
     settings = webhooks.DeliverySettings(
         allow_private_networks=current_app.config["WEBHOOK_ALLOW_PRIVATE_NETWORKS"]
     )
     with _connect() as conn:
-        while True:
-            report = webhooks.deliver_due(conn, settings=settings)
+        while not stopping:
+            report = webhooks.deliver_due(conn, settings=settings, stop=lambda: bool(stopping))
             if once:
                 click.echo(
                     f"delivered={len(report.delivered)} retrying={len(report.retrying)} "
                     f"failed={len(report.failed)}"
                 )
                 return
-            if stopping:
-                return
-            try:
-                time.sleep(poll)
-            except KeyboardInterrupt:
-                return
+            time.sleep(poll)
+    log.info("webhook worker stopped")
 
 
 def init_app(app) -> None:

@@ -31,6 +31,7 @@ from pymysql.constants import SERVER_STATUS
 from sqlalchemy import event, exc
 from sqlalchemy.pool import QueuePool
 
+from . import metrics
 from .config import DatabaseSettings
 from .exceptions import DatabaseBusy, DatabaseUnavailable, OutcomeUnknown, RetryableConflict
 from .mysql_codes import CONNECTION_FAILURES, LOCK_RACES
@@ -306,6 +307,7 @@ def run_in_transaction(conn, work: Callable[[pymysql.cursors.DictCursor], T]) ->
             log.warning("transaction attempt %d lost a lock race: %s", attempt, error)
         except RetryableConflict as error:
             log.info("transaction attempt %d hit a concurrent write: %s", attempt, error)
+        metrics.transaction_retried()
         time.sleep(random.uniform(0, 0.01 * 2**attempt))
     raise DatabaseBusy(f"gave up after {MAX_ATTEMPTS} attempts")
 

@@ -7,6 +7,7 @@ import pymysql
 from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
+from . import metrics
 from .db import is_connection_failure
 from .exceptions import DatabaseBusy, DatabaseUnavailable, LoyaltyError, OutcomeUnknown, SignInBusy
 
@@ -17,6 +18,7 @@ PROBLEM_MIMETYPE = "application/problem+json"
 
 def problem(status: int, code: str, title: str, detail: str, **extra) -> Response:
     """Build a problem+json response; ``extra`` members are added to the body."""
+    metrics.problem_answered(status, code)
     body = {
         "type": f"urn:loyalty:problem:{code}",
         "title": title,

@@ -22,6 +22,7 @@ import random
 import secrets
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
@@ -33,6 +34,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
 from urllib3.util.connection import create_connection
 
+from . import logs
 from .db import transaction
 from .store import webhooks
 from .tenancy import Tenant
@@ -247,7 +249,7 @@ def record_event(cur, tenant: Tenant, outcome: dict) -> None:
         "transaction_reference": outcome["transaction_reference"],
         "occurred_at": _iso(outcome["created_at"]),
     }
-    webhooks.insert_event(cur, tenant.id, event_type, payload)
+    webhooks.insert_event(cur, tenant.id, event_type, payload, logs.current_request_id())
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -307,32 +309,59 @@ def deliver_due(
     session: requests.Session | None = None,
     settings: DeliverySettings | None = None,
     limit: int = 100,
+    stop: Callable[[], bool] = lambda: False,
 ) -> DeliveryReport:
-    """Try every delivery that is due now, once; returns what happened to each."""
+    """Try every delivery that is due now, once; returns what happened to each.
+
+    ``stop()`` is asked before each claim: once it says True no new delivery is taken, and the
+    one in flight is finished and its outcome recorded (a clean shutdown holds no claim).
+    """
     settings = settings or DeliverySettings()
     session = session or delivery_session(settings)
     report = DeliveryReport()
     with conn.cursor() as cur:
         candidates = webhooks.due_delivery_ids(cur, limit)
     for delivery_id in candidates:
+        if stop():
+            break
         token = secrets.token_hex(16)
         with transaction(conn) as cur:
             if not webhooks.claim(cur, delivery_id, token, settings.lease_seconds):
                 continue  # another worker has it
             row = webhooks.claimed_delivery(cur, delivery_id)
-        error = _post(session, row, settings)
-        attempts = row["attempts"] + 1
-        with transaction(conn) as cur:
-            if error is None:
-                webhooks.mark_delivered(cur, delivery_id, token)
-                report.delivered.append(delivery_id)
-            elif attempts >= settings.max_attempts:
-                webhooks.mark_attempt_failed(cur, delivery_id, token, error, None)
-                report.failed.append(delivery_id)
-                log.warning("webhook delivery %s failed for good: %s", delivery_id, error)
-            else:
-                delay = retry_delay(settings, attempts)
-                webhooks.mark_attempt_failed(cur, delivery_id, token, error, delay)
-                report.retrying.append(delivery_id)
-                log.info("webhook delivery %s: %s; retry in %.0fs", delivery_id, error, delay)
+        # The lines about this delivery carry the id of the request that made the change.
+        with logs.request_context(row.get("request_id")):
+            _post_and_record(conn, session, settings, report, row, token)
     return report
+
+
+def _post_and_record(conn, session, settings, report: DeliveryReport, row: dict, token: str):
+    delivery_id = row["id"]
+    error = _post(session, row, settings)
+    attempts = row["attempts"] + 1
+    with transaction(conn) as cur:
+        if error is None:
+            webhooks.mark_delivered(cur, delivery_id, token)
+            report.delivered.append(delivery_id)
+            log.info("webhook delivery %s delivered", delivery_id, extra=_ids(row))
+        elif attempts >= settings.max_attempts:
+            webhooks.mark_attempt_failed(cur, delivery_id, token, error, None)
+            report.failed.append(delivery_id)
+            log.warning(
+                "webhook delivery %s failed for good: %s", delivery_id, error, extra=_ids(row)
+            )
+        else:
+            delay = retry_delay(settings, attempts)
+            webhooks.mark_attempt_failed(cur, delivery_id, token, error, delay)
+            report.retrying.append(delivery_id)
+            log.info(
+                "webhook delivery %s: %s; retry in %.0fs",
+                delivery_id,
+                error,
+                delay,
+                extra=_ids(row),
+            )
+
+
+def _ids(row: dict) -> dict:
+    return {"delivery_id": row["id"], "event_id": row["event_id"], "event_type": row["event_type"]}

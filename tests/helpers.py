@@ -1,5 +1,9 @@
 """Assertions shared by the tests."""
 
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 from service.loyalty import verify_ledger
 
 NO_STORE = {
@@ -66,3 +70,33 @@ def let_changes_settle(conn, tenant_id: int) -> None:
             "WHERE tenant_id = %s",
             (tenant_id,),
         )
+
+
+class Receiver:
+    """A webhook receiver on loopback answering 200, ``delay`` seconds after each request."""
+
+    def __init__(self, delay: float = 0.0):
+        self.received = threading.Event()
+        self.count = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers["Content-Length"]))
+                outer.count += 1
+                outer.received.set()
+                time.sleep(outer.delay)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.delay = delay
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,7 +1,9 @@
 """What the blueprints share: error documentation, security schemes, replay statuses."""
 
 import flask_smorest
+from flask import g
 
+from .. import observability
 from ..errors import PROBLEM_MIMETYPE
 from .parsing import StrictJsonParser
 from .schemas import ProblemSchema
@@ -52,5 +54,11 @@ def points_change_responses(blp, schema, description: str):
 
 
 def created_or_replayed(outcome: dict):
-    """201 for a new points change, 200 for the replay of one already made."""
+    """201 for a new points change, 200 for the replay of one already made.
+
+    Every points-changing view answers through here once its transaction committed, so this
+    is where a new change is logged and counted (a replay changed nothing).
+    """
+    if not outcome["replayed"]:
+        observability.points_changed(g.tenant, outcome)
     return outcome, 200 if outcome["replayed"] else 201

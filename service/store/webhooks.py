@@ -46,11 +46,14 @@ def failed_deliveries(cur, tenant_id: int) -> list[dict]:
     )
 
 
-def insert_event(cur, tenant_id: int, event_type: str, payload: dict) -> int:
+def insert_event(
+    cur, tenant_id: int, event_type: str, payload: dict, request_id: str | None = None
+) -> int:
     """Write the event and a pending delivery for each of the tenant's current endpoints."""
     cur.execute(
-        "INSERT INTO webhook_events (tenant_id, event_type, payload) VALUES (%s, %s, %s)",
-        (tenant_id, event_type, json.dumps(payload)),
+        "INSERT INTO webhook_events (tenant_id, event_type, payload, request_id) "
+        "VALUES (%s, %s, %s, %s)",
+        (tenant_id, event_type, json.dumps(payload), request_id),
     )
     event_id = cur.lastrowid
     cur.execute(
@@ -91,7 +94,7 @@ def claimed_delivery(cur, delivery_id: int) -> dict | None:
     return fetch_one(
         cur,
         "SELECT d.id, d.attempts, d.claim_token, e.url, e.secret, v.id AS event_id, "
-        "v.event_type, v.payload, v.created_at AS event_created_at "
+        "v.event_type, v.payload, v.created_at AS event_created_at, v.request_id "
         "FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id "
         "JOIN webhook_events v ON v.id = d.event_id WHERE d.id = %s",
         (delivery_id,),
@@ -138,3 +141,24 @@ def retry(cur, delivery_id: int) -> int:
         (delivery_id,),
     )
     return cur.rowcount
+
+
+def outbox_stats(cur) -> dict:
+    """Pending deliveries, the age in seconds of the oldest event still pending (0 when none),
+    and deliveries failed for good: for the metrics scrape (uses the status index). Times are
+    stored in UTC, so the age is taken against UTC whatever the session's time zone."""
+    row = fetch_one(
+        cur,
+        "SELECT COUNT(*) AS pending, COALESCE(TIMESTAMPDIFF(MICROSECOND, MIN(v.created_at), "
+        "UTC_TIMESTAMP(6)), 0) / 1000000 AS oldest_pending_age_seconds "
+        "FROM webhook_deliveries d JOIN webhook_events v ON v.id = d.event_id "
+        "WHERE d.status = 'pending'",
+    )
+    failed = fetch_one(
+        cur, "SELECT COUNT(*) AS failed FROM webhook_deliveries WHERE status = 'failed'"
+    )
+    return {
+        "pending": int(row["pending"]),
+        "oldest_pending_age_seconds": float(row["oldest_pending_age_seconds"]),
+        "failed": int(failed["failed"]),
+    }
