@@ -3,7 +3,8 @@
 Much faster than the API (a million customers in well under a minute), and the rows satisfy the
 service's invariants, so ``verify_ledger`` finds no drift: each customer gets
 
-- a ``customers`` row: phone ``+447900`` + 6 digits (valid GB mobiles), name ``Guest <n>``;
+- a ``customers`` row: phone ``+447900`` + 6 digits (valid GB mobiles), name ``Guest <n>``,
+  joined days ago (see SETTLED_SECONDS);
 - a ``customer_loyalty_points`` row: balance = total earned = ``points``, nothing redeemed;
 - two ledger rows: ``open_account`` (0 points, reference ``open-<customer id>``, as enrolment
   writes it) and ``earn_points`` (``points``, reference ``seed-<customer id>``);
@@ -18,6 +19,10 @@ from contextlib import closing
 from service.db import connect
 
 MAX_CUSTOMERS = 1_000_000  # six digits after +447900
+# Customer n joined (and last changed) MAX_CUSTOMERS + SETTLED_SECONDS - n seconds ago: distinct
+# times in the order of n, all older than the admin list's settle time, so an unchanged poll
+# is a 304 right after loading.
+SETTLED_SECONDS = 60
 BATCH = 50_000  # customers per batch: bounded undo logs, steady progress
 
 
@@ -79,27 +84,29 @@ def load_customers(
 def _load_batch(cur, tenant_id: int, first: int, last: int, points: int, terms: bool) -> None:
     # seq_<first>_to_<last> is a virtual table of the Sequence engine (integers only).
     cur.execute(
-        "INSERT INTO customers (tenant_id, phone, name) "
-        "SELECT %s, CONCAT('+447900', LPAD(seq, 6, '0')), CONCAT('Guest ', seq) "
+        "INSERT INTO customers (tenant_id, phone, name, created_at) "
+        "SELECT %s, CONCAT('+447900', LPAD(seq, 6, '0')), CONCAT('Guest ', seq), "
+        "CURRENT_TIMESTAMP(6) - INTERVAL (%s - seq) SECOND "
         f"FROM seq_{int(first)}_to_{int(last)}",
-        (tenant_id,),
+        (tenant_id, MAX_CUSTOMERS + SETTLED_SECONDS),
     )
     # This batch's customers, by the unique (tenant_id, phone) index.
     batch = "FROM customers WHERE tenant_id = %s AND phone BETWEEN %s AND %s"
     where = (tenant_id, phone(first), phone(last))
     cur.execute(
         "INSERT INTO customer_loyalty_points "
-        "(tenant_id, customer_id, phone, points_balance, total_points_earned) "
-        f"SELECT tenant_id, id, phone, %s, %s {batch}",
+        "(tenant_id, customer_id, phone, points_balance, total_points_earned, updated_at) "
+        f"SELECT tenant_id, id, phone, %s, %s, created_at {batch}",
         (points, points, *where),
     )
     # Both ledger rows of each customer in one pass: k = 0 opens the account, k = 1 earns.
     cur.execute(
         "INSERT INTO phone_loyalty_transactions (phone, tenant_id, customer_id, "
-        "operation_type, points_amount, transaction_reference) "
+        "operation_type, points_amount, transaction_reference, created_at) "
         "SELECT c.phone, c.tenant_id, c.id, IF(k.seq = 0, 'open_account', 'earn_points'), "
-        "k.seq * %s, CONCAT(IF(k.seq = 0, 'open-', 'seed-'), c.id) "
-        f"FROM (SELECT id, phone, tenant_id {batch}) c JOIN seq_0_to_1 k ORDER BY c.id, k.seq",
+        "k.seq * %s, CONCAT(IF(k.seq = 0, 'open-', 'seed-'), c.id), c.created_at "
+        f"FROM (SELECT id, phone, tenant_id, created_at {batch}) c JOIN seq_0_to_1 k "
+        "ORDER BY c.id, k.seq",
         (points, *where),
     )
     if terms:
