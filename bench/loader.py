@@ -22,7 +22,7 @@ MAX_CUSTOMERS = 1_000_000  # six digits after +447900
 # Customer n joined (and last changed) MAX_CUSTOMERS + SETTLED_SECONDS - n seconds ago: distinct
 # times in the order of n, all older than the admin list's settle time, so an unchanged poll
 # is a 304 right after loading.
-SETTLED_SECONDS = 60
+SETTLED_SECONDS = 3600
 BATCH = 50_000  # customers per batch: bounded undo logs, steady progress
 
 
