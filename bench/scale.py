@@ -136,8 +136,8 @@ def measure(settings, tenant, key: str) -> None:
     with captured_statements() as statements:
         first = timer.measure("admin list, page 1", listing(per_page=50), 20).get_json()
         plans["admin list, page 1"] = statements[:]
-        statements.clear()
         cursor = deep_cursor(settings, tenant, first)
+        statements.clear()
         page = deep_rows() // PER_PAGE + 1
         if cursor:
             label = f"admin list, page {page:,} (cursor)"
