@@ -99,21 +99,22 @@ def _load_batch(cur, tenant_id: int, first: int, last: int, points: int, terms: 
         f"SELECT tenant_id, id, phone, %s, %s, created_at {batch}",
         (points, points, *where),
     )
-    # Both ledger rows of each customer in one pass: k = 0 opens the account, k = 1 earns.
-    cur.execute(
-        "INSERT INTO phone_loyalty_transactions (phone, tenant_id, customer_id, "
-        "operation_type, points_amount, transaction_reference, created_at) "
-        "SELECT c.phone, c.tenant_id, c.id, IF(k.seq = 0, 'open_account', 'earn_points'), "
-        "k.seq * %s, CONCAT(IF(k.seq = 0, 'open-', 'seed-'), c.id), c.created_at "
-        f"FROM (SELECT id, phone, tenant_id, created_at {batch}) c JOIN seq_0_to_1 k "
-        "ORDER BY c.id, k.seq",
-        (points, *where),
-    )
+    # Each customer's two ledger rows: the opening entry enrolment writes, then the earning.
+    for operation, amount, prefix in (
+        ("open_account", 0, "open-"),
+        ("earn_points", points, "seed-"),
+    ):
+        cur.execute(
+            "INSERT INTO phone_loyalty_transactions (phone, tenant_id, customer_id, "
+            "operation_type, points_amount, transaction_reference, created_at) "
+            f"SELECT phone, tenant_id, id, %s, %s, CONCAT(%s, id), created_at {batch}",
+            (operation, amount, prefix, *where),
+        )
     if terms:
         # "Guest" and the number: the words of the name, as enrolment indexes them.
-        cur.execute(
-            "INSERT INTO customer_search_terms (tenant_id, term, customer_id) "
-            f"SELECT tenant_id, IF(k.seq = 0, 'Guest', SUBSTRING(name, 7)), id "
-            f"FROM (SELECT id, name, tenant_id {batch}) c JOIN seq_0_to_1 k",
-            where,
-        )
+        for term in ("'Guest'", "SUBSTRING(name, 7)"):
+            cur.execute(
+                "INSERT INTO customer_search_terms (tenant_id, term, customer_id) "
+                f"SELECT tenant_id, {term}, id {batch}",
+                where,
+            )
