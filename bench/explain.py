@@ -1,6 +1,8 @@
 """The query plans of what a request really ran: statements captured as PyMySQL sends them,
 then EXPLAINed on a connection of their own."""
 
+import statistics
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -12,15 +14,20 @@ PLAN_COLUMNS = ("id", "select_type", "table", "type", "key", "key_len", "ref", "
 
 
 @contextmanager
-def captured_statements() -> Iterator[list[str]]:
+def captured_statements() -> Iterator[list[tuple[str, float]]]:
     """Every statement any PyMySQL cursor executes in this process while inside, with its
-    parameters filled in (``mogrify``), appended to the yielded list."""
-    statements: list[str] = []
+    parameters filled in (``mogrify``), and the milliseconds it took (fetching included for
+    PyMySQL's buffered cursors), appended to the yielded list."""
+    statements: list[tuple[str, float]] = []
     original = pymysql.cursors.Cursor.execute
 
     def execute(self, query, args=None):
-        statements.append(self.mogrify(query, args))
-        return original(self, query, args)
+        started = time.perf_counter()
+        try:
+            return original(self, query, args)
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            statements.append((self.mogrify(query, args), elapsed))
 
     pymysql.cursors.Cursor.execute = execute
     try:
@@ -29,26 +36,23 @@ def captured_statements() -> Iterator[list[str]]:
         pymysql.cursors.Cursor.execute = original
 
 
-def listed_reads(statements: list[str]) -> list[str]:
-    """The SELECTs that read the customer tables, each once, in order."""
-    seen, reads = set(), []
-    for sql in statements:
+def listed_reads(statements: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The SELECTs that read the customer tables, each once (with its median time), in order."""
+    times: dict[str, list[float]] = {}
+    for sql, ms in statements:
         text = " ".join(sql.split())
-        if not text.upper().startswith("SELECT") or text in seen:
-            continue
-        if any(table in text for table in LISTED_TABLES):
-            seen.add(text)
-            reads.append(text)
-    return reads
+        if text.upper().startswith("SELECT") and any(t in text for t in LISTED_TABLES):
+            times.setdefault(text, []).append(ms)
+    return [(text, statistics.median(ms)) for text, ms in times.items()]
 
 
-def print_plans(conn, plans: dict[str, list[str]]) -> None:
-    """For each request: its customer-table SELECTs and their EXPLAIN rows."""
+def print_plans(conn, plans: dict[str, list[tuple[str, float]]]) -> None:
+    """For each request: its customer-table SELECTs (median time), and their EXPLAIN rows."""
     with conn.cursor() as cur:
         for label, statements in plans.items():
             print(f"\n{label}")
-            for sql in listed_reads(statements):
-                print(f"  {sql[:400]}{' …' if len(sql) > 400 else ''}")
+            for sql, ms in listed_reads(statements):
+                print(f"  [{ms:.1f} ms] {sql[:400]}{' …' if len(sql) > 400 else ''}")
                 cur.execute(f"EXPLAIN {sql}")
                 for row in cur.fetchall():
                     print("    " + "  ".join(f"{c}={row.get(c)}" for c in PLAN_COLUMNS
