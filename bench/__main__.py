@@ -4,8 +4,9 @@
   (bench/baseline_app.py) under the same gunicorn settings (gunicorn.conf.py, env as it reads it);
 - redeem (different customers of one tenant, a new transaction_reference each) against raw
   PyMySQL running the same minimal transaction on as many threads as wrk has connections;
-- at 8 and at 32 connections, each baseline measured right before what it is compared with
-  (the machine is shared and noisy: the ratios are the targets, not the absolute figures);
+- at 8 and at 32 connections, each baseline measured right before AND right after what it is
+  compared with (the machine is shared and noisy: the ratios are the targets, not the absolute
+  figures);
 - memory of the service's gunicorn master and workers.
 
 Prints figures, ratios and PASS/BELOW beside each target; asserts nothing, exits 0. Everything
@@ -17,6 +18,7 @@ import os
 import secrets
 import time
 from contextlib import closing
+from functools import partial
 
 import requests
 
@@ -68,6 +70,11 @@ def unchanged_etag(url: str, headers: dict, wait: float = 30) -> str:
         time.sleep(0.5)
 
 
+def mean_of(a: Load, b: Load) -> Load:
+    return Load(f"{a.label}, mean", a.connections, (a.rate + b.rate) / 2,
+                (a.p50_ms + b.p50_ms) / 2, (a.p99_ms + b.p99_ms) / 2)  # fmt: skip
+
+
 def load(label: str, connections: int, result) -> Load:
     return Load(label, connections, result.rate, result.p50_ms, result.p99_ms,
                 getattr(result, "unexpected", None))  # fmt: skip
@@ -89,47 +96,61 @@ def measure(settings, tenant, key: str) -> None:
         admin_headers = {"Authorization": f"Bearer {token}"}
         poll_url = f"{api.url}/api/admin/customers?per_page=50"
 
+        customers = customers_of(settings, tenant)
+        rounds = iter(range(1000))
+
         def bare_flask(c: int) -> Load:
             result = wrk.run(f"{bare.url}/card", wrk.FIXED_2XX, connections=c, seconds=SECONDS)
             return load("bare Flask JSON endpoint (baseline)", c, result)
+
+        def lookup(c: int) -> Load:
+            result = wrk.run(api.url, wrk.LOOKUP, connections=c, seconds=SECONDS,
+                             headers=pos_headers, customers=CUSTOMERS)  # fmt: skip
+            return load("phone lookup", c, result)
+
+        def unchanged_poll(c: int, etag: str) -> Load:
+            result = wrk.run(poll_url, wrk.FIXED_304, connections=c, seconds=SECONDS,
+                             headers={**admin_headers, "If-None-Match": etag})  # fmt: skip
+            return load("admin list, unchanged poll (304)", c, result)
+
+        def raw_pymysql(c: int) -> Load:
+            reference_prefix = f"raw-{run}-{next(rounds)}"
+            result = baselines.raw_redeem(settings, tenant.id, customers, threads=c,
+                                          seconds=SECONDS, run_id=reference_prefix)  # fmt: skip
+            return load("raw PyMySQL transaction (baseline)", c, result)
+
+        def redeem(c: int) -> Load:
+            result = wrk.run(api.url, wrk.REDEEM, connections=c, seconds=SECONDS,
+                             headers=pos_headers, customers=CUSTOMERS,
+                             run_id=f"{run}-{c}")  # fmt: skip
+            return load("redeem, different customers of one tenant", c, result)
 
         # Warm up both servers (imports, pools, caches); not reported.
         wrk.run(f"{bare.url}/card", wrk.FIXED_2XX, connections=8, seconds=1)
         wrk.run(api.url, wrk.LOOKUP, connections=8, seconds=1, headers=pos_headers,
                 customers=CUSTOMERS)  # fmt: skip
 
-        customers = customers_of(settings, tenant)
         loads, ratios = [], []
+
+        def compare(label: str, service, baseline, target: float) -> None:
+            """baseline, service, baseline again: the service is compared with the mean of the
+            runs just before and just after it, so a change in the machine's load during the
+            three runs weighs on both sides alike."""
+            before, measured, after = baseline(), service(), baseline()
+            loads.extend([before, measured, after])
+            ratios.append(Ratio(label, measured, mean_of(before, after), target))
+
         # Reads first: the admin list answers 304 only once its newest change has settled
         # (no write for a few seconds), so the writes come after every poll.
         for c in CONNECTIONS:
-            base = bare_flask(c)
-            lookup = load("phone lookup", c, wrk.run(
-                api.url, wrk.LOOKUP, connections=c, seconds=SECONDS, headers=pos_headers,
-                customers=CUSTOMERS))  # fmt: skip
-            loads += [base, lookup]
-            ratios.append(Ratio("phone lookup ÷ bare Flask", lookup, base, TARGETS["lookup"]))
-
-            base = bare_flask(c)
+            compare("phone lookup ÷ bare Flask", partial(lookup, c), partial(bare_flask, c),
+                    TARGETS["lookup"])  # fmt: skip
             etag = unchanged_etag(poll_url, admin_headers)
-            poll = load("admin list, unchanged poll (304)", c, wrk.run(
-                poll_url, wrk.FIXED_304, connections=c, seconds=SECONDS,
-                headers={**admin_headers, "If-None-Match": etag}))  # fmt: skip
-            loads += [base, poll]
-            ratios.append(Ratio("unchanged poll ÷ bare Flask", poll, base, TARGETS["poll"]))
-
-        customers = customers_of(settings, tenant)
+            compare("unchanged poll ÷ bare Flask", partial(unchanged_poll, c, etag),
+                    partial(bare_flask, c), TARGETS["poll"])  # fmt: skip
         for c in CONNECTIONS:
-            result = baselines.raw_redeem(
-                settings, tenant.id, customers, threads=c, seconds=SECONDS, run_id=f"raw-{run}-{c}"
-            )
-            raw = load("raw PyMySQL transaction (baseline)", c, result)
-            redeem = load("redeem, different customers of one tenant", c, wrk.run(
-                api.url, wrk.REDEEM, connections=c, seconds=SECONDS, headers=pos_headers,
-                customers=CUSTOMERS, run_id=f"{run}-{c}"))  # fmt: skip
-            loads += [raw, redeem]
-            ratios.append(Ratio("redeem ÷ raw PyMySQL transaction", redeem, raw,
-                                TARGETS["redeem"]))  # fmt: skip
+            compare("redeem ÷ raw PyMySQL transaction", partial(redeem, c),
+                    partial(raw_pymysql, c), TARGETS["redeem"])  # fmt: skip
 
         # SIGNIN_FLOOD: bench.signin_flood (POS lookup p95 idle / under a sign-in flood) goes here.
         finished = api.memory()
