@@ -13,7 +13,11 @@ import time
 from contextlib import closing
 from dataclasses import dataclass
 
+import pymysql
+
 from service.db import connect
+
+ER_CON_COUNT_ERROR = 1040  # "Too many connections"
 
 
 @dataclass(frozen=True)
@@ -62,31 +66,59 @@ def raw_redeem(
 ) -> Result:
     """Run the minimal transaction on ``threads`` connections for ``seconds``; ``customers``
     ((id, phone) pairs) are taken in turn, so concurrent transactions touch different ones."""
+    connections = _connect_all(settings, threads)
     latencies: list[list[float]] = [[] for _ in range(threads)]
-    start = threading.Barrier(threads + 1)
-    stop = threading.Event()
+    failures: list[BaseException] = []
+    go, stop = threading.Event(), threading.Event()
 
     def worker(t: int) -> None:
-        with closing(connect(settings)) as conn, conn.cursor() as cur:
-            start.wait()
+        with closing(connections[t]) as conn, conn.cursor() as cur:
+            go.wait()
             n = 0
             while not stop.is_set():
                 customer = customers[(n * threads + t) % len(customers)]
                 began = time.perf_counter()
-                _redeem_one(cur, tenant_id, customer, f"{run_id}-{t}-{n}")
+                try:
+                    _redeem_one(cur, tenant_id, customer, f"{run_id}-{t}-{n}")
+                except Exception as exc:  # noqa: BLE001 (reported by the caller, after the run)
+                    failures.append(exc)
+                    return
                 latencies[t].append((time.perf_counter() - began) * 1000)
                 n += 1
 
-    workers = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
+    workers = [threading.Thread(target=worker, args=(t,), daemon=True) for t in range(threads)]
     for w in workers:
         w.start()
-    start.wait()
+    go.set()
     began = time.perf_counter()
     time.sleep(seconds)
     stop.set()
     for w in workers:
         w.join(timeout=30)
     elapsed = time.perf_counter() - began
+    if failures:
+        raise RuntimeError(f"the raw PyMySQL baseline failed: {failures[0]!r}")
     samples = [x for per_thread in latencies for x in per_thread]
     q = statistics.quantiles(samples, n=100)
     return Result(len(samples), elapsed, q[49], q[98])
+
+
+def _connect_all(settings, count: int, attempts: int = 10) -> list:
+    """``count`` connections, opened before the clock starts. The database server is shared:
+    when it is out of connections (1040), wait for others to finish, a bounded number of times."""
+    connections = []
+    try:
+        for _ in range(count):
+            for attempt in range(attempts):
+                try:
+                    connections.append(connect(settings))
+                    break
+                except pymysql.err.OperationalError as exc:
+                    if exc.args[0] != ER_CON_COUNT_ERROR or attempt == attempts - 1:
+                        raise
+                    time.sleep(1)
+    except BaseException:
+        for conn in connections:
+            conn.close()
+        raise
+    return connections
