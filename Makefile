@@ -53,6 +53,7 @@ test: venv ## Lint, then run the whole suite (API and browser) on a throwaway da
 	$(BIN)/ruff check .
 	scripts/ensure-db.sh
 	scripts/ensure-chromium.sh
+	command -v wrk >/dev/null || scripts/apt-install.sh wrk
 	$(BIN)/pytest
 
 test-fast: venv ## Run the suite without the browser tests
