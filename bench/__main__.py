@@ -30,7 +30,7 @@ from service.tenancy import create_tenant
 from . import baselines, wrk
 from .database import database_url, throwaway_database
 from .loader import load_customers
-from .report import Load, Ratio, print_loads, print_ratios
+from .report import Load, Ratio, print_loads, print_machine_load, print_ratios
 from .server import gunicorn
 
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "2000"))
@@ -175,9 +175,11 @@ def measure(settings, tenant, key: str) -> None:
 def main() -> None:
     if not wrk.available():
         raise SystemExit("wrk is missing: `scripts/apt-install.sh wrk` (make bench does that)")
+    print_machine_load("at the start")
     with throwaway_database() as settings:
         tenant, key = seed(settings)
         measure(settings, tenant, key)
+        print_machine_load("at the end")
         with closing(connect(settings)) as conn:
             started = time.perf_counter()
             checked, drifts = verify_ledger(conn, tenant)

@@ -1,5 +1,6 @@
 """The bench's printed table: each load's figures, then the ratios against their baselines."""
 
+import os
 from dataclasses import dataclass
 
 
@@ -45,3 +46,9 @@ def print_ratios(ratios: list[Ratio]) -> None:
         print(f"{r.label:<44} {r.service.connections:>5} {r.service.rate:>8,.0f} "
               f"{r.baseline.rate:>9,.0f} {r.value:>6.2f} {'≥ ' + format(r.target, '.2f'):>7}  "
               f"{r.verdict}")  # fmt: skip
+
+
+def print_machine_load(when: str) -> None:
+    """The machine's load average: the figures of a busy shared machine are read with it."""
+    one, five, _ = os.getloadavg()
+    print(f"load average {when}: {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs")

@@ -20,6 +20,7 @@ from service.tenancy import create_tenant
 from .database import database_url, throwaway_database
 from .explain import captured_statements, print_plans
 from .loader import load_customers, national, phone
+from .report import print_machine_load
 
 CUSTOMERS = int(os.environ.get("BENCH_SCALE_CUSTOMERS", "1000000"))
 REPEATS = 5
@@ -205,9 +206,11 @@ def measure(settings, tenant, key: str) -> None:
 
 
 def main() -> None:
+    print_machine_load("at the start")
     with throwaway_database("loyalty_scale") as settings:
         tenant, key = seed(settings)
         measure(settings, tenant, key)
+    print_machine_load("at the end")
 
 
 if __name__ == "__main__":
