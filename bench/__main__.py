@@ -7,7 +7,8 @@
 - at 8 and at 32 connections, each baseline measured right before AND right after what it is
   compared with (the machine is shared and noisy: the ratios are the targets, not the absolute
   figures);
-- memory of the service's gunicorn master and workers.
+- memory of the service's gunicorn master and workers;
+- POS lookup p95 idle and under a sign-in flood (bench/signin_flood.py).
 
 Prints figures, ratios and PASS/BELOW beside each target; asserts nothing, exits 0. Everything
 runs on 127.0.0.1 against a throwaway database (BENCH_CUSTOMERS customers, default 2000), which
@@ -29,9 +30,10 @@ from service.tenancy import create_tenant
 
 from . import baselines, wrk
 from .database import database_url, throwaway_database
-from .loader import load_customers
+from .loader import load_customers, national
 from .report import Load, Ratio, print_loads, print_machine_load, print_ratios
 from .server import gunicorn
+from .signin_flood import measure as measure_signin_flood
 
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "2000"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
@@ -156,8 +158,10 @@ def measure(settings, tenant, key: str) -> None:
             compare("redeem ÷ raw PyMySQL transaction", partial(redeem, c),
                     partial(raw_pymysql, c), TARGETS["redeem"])  # fmt: skip
 
-        # SIGNIN_FLOOD: bench.signin_flood (POS lookup p95 idle / under a sign-in flood) goes here.
         finished = api.memory()
+        # Last: the flood's wrong sign-ins trip the per-address sign-in limit.
+        phones = [national(n) for n in range(min(CUSTOMERS, 200))]
+        flood = measure_signin_flood(api.url, key, tenant.slug, phones)
 
     print()
     print_loads(loads)
@@ -167,6 +171,8 @@ def measure(settings, tenant, key: str) -> None:
     redeems = [x for x in loads if x.label.startswith("redeem")]
     print("non-2xx in the redeem runs: " + ", ".join(
         f"{x.unexpected} at {x.connections} connections" for x in redeems))  # fmt: skip
+    print(f"POS lookup p95 idle {flood['idle_p95_ms']:.1f} ms; under a 16-thread sign-in flood "
+          f"{flood['flood_p95_ms']:.1f} ms (flood answers: {flood['flood_statuses']})")  # fmt: skip
     print(f"memory, gunicorn master + {started.processes - 1} workers: "
           f"RSS {started.rss_mb:.0f} MB (PSS {started.pss_mb:.0f} MB) at start, "
           f"RSS {finished.rss_mb:.0f} MB (PSS {finished.pss_mb:.0f} MB) after the run")  # fmt: skip
