@@ -132,7 +132,7 @@ def measure(settings, tenant, key: str) -> None:
     def listing(**query):
         return lambda: client.get("/api/admin/customers", query_string=query, headers=admin)
 
-    plans: dict[str, list[str]] = {}
+    plans: dict[str, list[tuple[str, float]]] = {}
     print(f"\nin-process (Flask test client), median of {REPEATS}, {CUSTOMERS:,} customers:")
     with captured_statements() as statements:
         first = timer.measure("admin list, page 1", listing(per_page=50), 20).get_json()
