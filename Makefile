@@ -9,7 +9,7 @@ export DATABASE_URL ?= mysql://root@127.0.0.1:3306/loyalty
 export API_BASE_URL ?= http://127.0.0.1:8000
 FRONTEND_SOURCES := $(shell find frontend -path frontend/dist -prune -o -type f -print)
 
-.PHONY: help venv db db-stop demo-reset seed run test test-fast lint format openapi frontend bench clean
+.PHONY: help venv db db-stop demo-reset seed run test test-fast lint format openapi frontend bench bench-scale clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -54,6 +54,7 @@ test: venv ## Lint, then run the whole suite (API and browser) on a throwaway da
 	scripts/ensure-db.sh
 	scripts/ensure-chromium.sh
 	scripts/ensure-nginx.sh
+	command -v wrk >/dev/null || scripts/apt-install.sh wrk
 	$(BIN)/pytest
 
 test-fast: venv ## Run the suite without the browser tests
@@ -72,8 +73,12 @@ format: venv ## Format and auto-fix (ruff)
 openapi: venv ## Regenerate openapi.yaml from the app
 	$(BIN)/flask --app service openapi write --format=yaml openapi.yaml
 
-bench: db ## Measure latency, throughput and memory; prints figures
+bench: db ## The service under wrk beside its own baselines (ratios, p50/p99, memory)
+	command -v wrk >/dev/null || scripts/apt-install.sh wrk
 	$(BIN)/python -m bench
+
+bench-scale: db ## Load a 1,000,000-customer tenant (bulk SQL); admin list, search, poll figures
+	$(BIN)/python -m bench.scale
 
 clean: ## Remove the venv, build output and caches (keeps .local data)
 	rm -rf $(VENV) frontend/dist test-output .pytest_cache .ruff_cache *.egg-info

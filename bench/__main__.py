@@ -1,196 +1,196 @@
-"""Latency, throughput and memory of the API under gunicorn, on a throwaway database.
+"""``make bench``: the service under wrk beside its own baselines, built and measured in ONE run.
 
-Prints figures; asserts nothing (targets are read by people, not by the test suite). Every
-request goes to 127.0.0.1, and every loop is bounded.
+- phone lookup and the unchanged admin poll (304) against a bare Flask JSON endpoint
+  (bench/baseline_app.py) under the same gunicorn settings (gunicorn.conf.py, env as it reads it);
+- redeem (different customers of one tenant, a new transaction_reference each) against raw
+  PyMySQL running the same minimal transaction on as many threads as wrk has connections;
+- at 8 and at 32 connections, each baseline measured right before AND right after what it is
+  compared with (the machine is shared and noisy: the ratios are the targets, not the absolute
+  figures);
+- memory of the service's gunicorn master and workers;
+- POS lookup p95 idle and under a sign-in flood (bench/signin_flood.py).
+
+Prints figures, ratios and PASS/BELOW beside each target; asserts nothing, exits 0. Everything
+runs on 127.0.0.1 against a throwaway database (BENCH_CUSTOMERS customers, default 2000), which
+is dropped afterwards; every load lasts BENCH_SECONDS (default 5).
 """
 
 import os
 import secrets
-import socket
-import statistics
-import subprocess
-import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import replace
-from pathlib import Path
+from functools import partial
 
-import pymysql
 import requests
 
-from bench.signin_flood import measure as measure_signin_flood
 from service.auth import create_admin, create_pos_key
-from service.config import DEFAULT_DATABASE_URL, DatabaseSettings
-from service.db import connect, connect_kwargs
-from service.loyalty import PointsChange, earn_points
-from service.migrate import upgrade
+from service.db import connect
+from service.loyalty import verify_ledger
 from service.tenancy import create_tenant
 
-ROOT = Path(__file__).resolve().parent.parent
+from . import baselines, wrk
+from .database import database_url, throwaway_database
+from .loader import load_customers, national
+from .report import Load, Ratio, print_loads, print_machine_load, print_ratios
+from .server import gunicorn
+from .signin_flood import measure as measure_signin_flood
+
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "2000"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+CONNECTIONS = (8, 32)
 PASSWORD = "bench-password"  # noqa: S105 (a throwaway admin on a throwaway database)
+TARGETS = {"lookup": 0.35, "poll": 0.5, "redeem": 0.2}
 
 
-def percentiles(samples_ms: list[float]) -> str:
-    q = statistics.quantiles(samples_ms, n=100)
-    return f"p50 {q[49]:6.2f} ms   p95 {q[94]:6.2f} ms   p99 {q[98]:6.2f} ms"
-
-
-def timed(call) -> float:
-    start = time.perf_counter()
-    call()
-    return (time.perf_counter() - start) * 1000
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children (gunicorn master + workers)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    pids = [pid, *map(int, children)]
-    total_kb = 0
-    for p in pids:
-        for line in Path(f"/proc/{p}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total_kb += int(line.split()[1])
-    return total_kb / 1024
-
-
-def populate(settings: DatabaseSettings) -> tuple[str, str]:
-    """A tenant with CUSTOMERS customers; returns (POS key, tenant slug)."""
+def seed(settings):
+    """The bench tenant with CUSTOMERS customers; returns (tenant, POS key)."""
     with closing(connect(settings)) as conn:
-        upgrade(conn)
         tenant = create_tenant(conn, "bench", "Bench Bistro", "GB")
         create_admin(conn, tenant, "admin@bench.test", PASSWORD)
-        for i in range(CUSTOMERS):
-            phone = f"+4473065{i:05d}"
-            earn_points(conn, tenant, PointsChange(phone, 1000, f"seed-{i}"), f"Customer {i}")
-        return create_pos_key(conn, tenant, "bench"), tenant.slug
+        took = load_customers(settings, tenant.id, CUSTOMERS)
+        print(f"seeded {CUSTOMERS:,} customers (bulk SQL) in {took:.1f} s")
+        return tenant, create_pos_key(conn, tenant, "bench")
 
 
-def start_api(settings: DatabaseSettings) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    auth = settings.user + (f":{settings.password}" if settings.password else "")
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"mysql://{auth}@{settings.host}:{settings.port}/{settings.database}",
-        "BIND": f"127.0.0.1:{port}",
-        "SECRET_KEY": secrets.token_urlsafe(16),
-    }
-    process = subprocess.Popen(  # noqa: S603 (a fixed command line)
-        [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py",
-         "--access-logfile", "/dev/null", "service:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if requests.get(f"{url}/readyz", timeout=1).ok:
-                return process, url
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    process.terminate()
-    raise SystemExit("gunicorn did not start")
+def customers_of(settings, tenant) -> list[tuple[int, str]]:
+    with closing(connect(settings)) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT id, phone FROM customers WHERE tenant_id = %s ORDER BY id", (tenant.id,)
+        )
+        return [(row["id"], row["phone"]) for row in cur.fetchall()]
 
 
-def bench(url: str, key: str, slug: str, pid: int) -> None:
-    pos = requests.Session()
-    pos.headers["X-API-Key"] = key
-    print(f"customers in the tenant: {CUSTOMERS:,}; gunicorn.conf.py defaults")
-    print(f"memory after start (master + workers): {rss_mb(pid):.0f} MB")
+def unchanged_etag(url: str, headers: dict, wait: float = 30) -> str:
+    """The list's ETag once a poll with it answers 304 (the service holds 304s back while
+    changes may still be landing); waits at most ``wait`` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        etag = requests.get(url, headers=headers, timeout=10).headers.get("ETag", "")
+        again = requests.get(url, headers={**headers, "If-None-Match": etag}, timeout=10)
+        if again.status_code == 304 or time.monotonic() > deadline:
+            return etag
+        time.sleep(0.5)
 
-    def lookup(i: int) -> None:
-        national = f"073065{i % CUSTOMERS:05d}"
-        pos.get(f"{url}/api/loyalty/phone-lookup", params={"phone": national}).raise_for_status()
 
-    lookups = [timed(lambda i=i: lookup(i)) for i in range(500)]
-    print(f"phone-lookup, 500 sequential:           {percentiles(lookups)}")
+def mean_of(a: Load, b: Load) -> Load:
+    return Load(f"{a.label}, mean", a.connections, (a.rate + b.rate) / 2,
+                (a.p50_ms + b.p50_ms) / 2, (a.p99_ms + b.p99_ms) / 2)  # fmt: skip
 
-    def redeem_many(worker: int, count: int, same_customer: bool) -> list[float]:
-        session = requests.Session()
-        session.headers["X-API-Key"] = key
-        out = []
-        for n in range(count):
-            phone = (
-                "+447306500000" if same_customer else f"+4473065{(worker * 97 + n) % CUSTOMERS:05d}"
-            )
-            body = {
-                "phone": phone,
-                "points": 1,
-                "transaction_reference": f"b{worker}-{n}-{same_customer}",
-            }
-            out.append(
-                timed(
-                    lambda b=body: session.post(
-                        f"{url}/api/customer/loyalty/redeem", json=b
-                    ).raise_for_status()
-                )
-            )
-        return out
 
-    for label, same in (("8 tills, different customers", False), ("8 tills, ONE customer", True)):
-        start = time.perf_counter()
-        with ThreadPoolExecutor(8) as pool:
-            results = list(pool.map(lambda w, s=same: redeem_many(w, 100, s), range(8)))
-        elapsed = time.perf_counter() - start
-        samples = [x for r in results for x in r]
-        print(f"redeem, {label}: {len(samples) / elapsed:6.0f} req/s   {percentiles(samples)}")
+def load(label: str, connections: int, result) -> Load:
+    return Load(label, connections, result.rate, result.p50_ms, result.p99_ms,
+                getattr(result, "unexpected", None))  # fmt: skip
 
-    token = requests.post(f"{url}/api/admin/session",
-                          json={"tenant": slug, "email": "admin@bench.test", "password": PASSWORD},
-                          timeout=10).json()["token"]  # fmt: skip
-    admin = requests.Session()
-    admin.headers["Authorization"] = f"Bearer {token}"
-    first = admin.get(f"{url}/api/admin/customers", params={"per_page": 50})
-    etag, size = first.headers["ETag"], len(first.content)
-    full = [
-        timed(lambda: admin.get(f"{url}/api/admin/customers", params={"per_page": 50}))
-        for _ in range(300)
-    ]
-    cheap = []
-    for _ in range(300):
-        response = None
 
-        def poll():
-            nonlocal response
-            response = admin.get(f"{url}/api/admin/customers", params={"per_page": 50},
-                                 headers={"If-None-Match": etag})  # fmt: skip
+def measure(settings, tenant, key: str) -> None:
+    env = {"DATABASE_URL": database_url(settings), "SECRET_KEY": secrets.token_urlsafe(16)}
+    run = secrets.token_hex(3)
+    pos_headers = {"X-API-Key": key}
+    with gunicorn("service:create_app()", env) as api, gunicorn("bench.baseline_app:app") as bare:
+        started = api.memory()
+        print(f"service: {started.processes} gunicorn processes (gunicorn.conf.py, "
+              f"WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', 'default')}, "
+              f"GUNICORN_THREADS={os.environ.get('GUNICORN_THREADS', 'default')}); "
+              f"{SECONDS} s per load, wrk -t{wrk.THREADS}")  # fmt: skip
+        token = requests.post(f"{api.url}/api/admin/session", timeout=10, json={
+            "tenant": tenant.slug, "email": "admin@bench.test", "password": PASSWORD,
+        }).json()["token"]  # fmt: skip
+        admin_headers = {"Authorization": f"Bearer {token}"}
+        poll_url = f"{api.url}/api/admin/customers?per_page=50"
 
-        cheap.append(timed(poll))
-        assert response.status_code == 304
-    print(f"admin list, 50 rows, 200 ({size:,} B body):  {percentiles(full)}")
-    print(f"admin list, unchanged poll, 304 (0 B):  {percentiles(cheap)}")
-    polls_per_s = 20 / 5
-    print(f"20 admins polling every 5 s = {polls_per_s:.0f} req/s; at the 304 p50 that is "
-          f"{polls_per_s * statistics.median(cheap) / 10:.2f}% of one thread's time")  # fmt: skip
-    print(f"memory after the run (master + workers): {rss_mb(pid):.0f} MB")
+        customers = customers_of(settings, tenant)
+        rounds = iter(range(1000))
+
+        def bare_flask(c: int) -> Load:
+            result = wrk.run(f"{bare.url}/card", wrk.FIXED_2XX, connections=c, seconds=SECONDS)
+            return load("bare Flask JSON endpoint (baseline)", c, result)
+
+        def lookup(c: int) -> Load:
+            result = wrk.run(api.url, wrk.LOOKUP, connections=c, seconds=SECONDS,
+                             headers=pos_headers, customers=CUSTOMERS)  # fmt: skip
+            return load("phone lookup", c, result)
+
+        def unchanged_poll(c: int, etag: str) -> Load:
+            result = wrk.run(poll_url, wrk.FIXED_304, connections=c, seconds=SECONDS,
+                             headers={**admin_headers, "If-None-Match": etag})  # fmt: skip
+            return load("admin list, unchanged poll (304)", c, result)
+
+        def raw_pymysql(c: int) -> Load:
+            reference_prefix = f"raw-{run}-{next(rounds)}"
+            result = baselines.raw_redeem(settings, tenant.id, customers, threads=c,
+                                          seconds=SECONDS, run_id=reference_prefix)  # fmt: skip
+            return load("raw PyMySQL transaction (baseline)", c, result)
+
+        def redeem(c: int) -> Load:
+            result = wrk.run(api.url, wrk.REDEEM, connections=c, seconds=SECONDS,
+                             headers=pos_headers, customers=CUSTOMERS,
+                             run_id=f"{run}-{c}")  # fmt: skip
+            return load("redeem, different customers of one tenant", c, result)
+
+        # Warm up both servers (imports, pools, caches); not reported.
+        wrk.run(f"{bare.url}/card", wrk.FIXED_2XX, connections=8, seconds=1)
+        wrk.run(api.url, wrk.LOOKUP, connections=8, seconds=1, headers=pos_headers,
+                customers=CUSTOMERS)  # fmt: skip
+
+        loads, ratios = [], []
+
+        def compare(label: str, service, baseline, target: float) -> None:
+            """baseline, service, baseline again: the service is compared with the mean of the
+            runs just before and just after it, so a change in the machine's load during the
+            three runs weighs on both sides alike."""
+            try:
+                before, measured, after = baseline(), service(), baseline()
+            except Exception as exc:  # noqa: BLE001 (the shared machine: report, go on)
+                print(f"{label} at {service.args[0]} connections: not measured: {exc!r}")
+                return
+            loads.extend([before, measured, after])
+            ratios.append(Ratio(label, measured, mean_of(before, after), target))
+
+        # Reads first: the admin list answers 304 only once its newest change has settled
+        # (no write for a few seconds), so the writes come after every poll.
+        for c in CONNECTIONS:
+            compare("phone lookup ÷ bare Flask", partial(lookup, c), partial(bare_flask, c),
+                    TARGETS["lookup"])  # fmt: skip
+            etag = unchanged_etag(poll_url, admin_headers)
+            compare("unchanged poll ÷ bare Flask", partial(unchanged_poll, c, etag),
+                    partial(bare_flask, c), TARGETS["poll"])  # fmt: skip
+        for c in CONNECTIONS:
+            compare("redeem ÷ raw PyMySQL transaction", partial(redeem, c),
+                    partial(raw_pymysql, c), TARGETS["redeem"])  # fmt: skip
+
+        finished = api.memory()
+        # Last: the flood's wrong sign-ins trip the per-address sign-in limit.
+        phones = [national(n) for n in range(min(CUSTOMERS, 200))]
+        flood = measure_signin_flood(api.url, key, tenant.slug, phones)
+
+    print()
+    print_loads(loads)
+    print()
+    print_ratios(ratios)
+    print()
+    redeems = [x for x in loads if x.label.startswith("redeem")]
+    print("non-2xx in the redeem runs: " + ", ".join(
+        f"{x.unexpected} at {x.connections} connections" for x in redeems))  # fmt: skip
+    print(f"POS lookup p95 idle {flood['idle_p95_ms']:.1f} ms; under a 16-thread sign-in flood "
+          f"{flood['flood_p95_ms']:.1f} ms (flood answers: {flood['flood_statuses']})")  # fmt: skip
+    print(f"memory, gunicorn master + {started.processes - 1} workers: "
+          f"RSS {started.rss_mb:.0f} MB (PSS {started.pss_mb:.0f} MB) at start, "
+          f"RSS {finished.rss_mb:.0f} MB (PSS {finished.pss_mb:.0f} MB) after the run")  # fmt: skip
 
 
 def main() -> None:
-    server = DatabaseSettings.from_url(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
-    settings = replace(server, database=f"loyalty_bench_{secrets.token_hex(4)}")
-    admin = pymysql.connect(**connect_kwargs(settings, database=False))
-    with closing(admin), admin.cursor() as cur:
-        cur.execute(f"CREATE DATABASE `{settings.database}`")
-        process = None
-        try:
+    if not wrk.available():
+        raise SystemExit("wrk is missing: `scripts/apt-install.sh wrk` (make bench does that)")
+    print_machine_load("at the start")
+    with throwaway_database() as settings:
+        tenant, key = seed(settings)
+        measure(settings, tenant, key)
+        print_machine_load("at the end")
+        with closing(connect(settings)) as conn:
             started = time.perf_counter()
-            key, slug = populate(settings)
-            took = time.perf_counter() - started
-            print(f"seeded {CUSTOMERS:,} customers in {took:.1f} s: enrol + earn, "
-                  f"{CUSTOMERS / took:.0f} transactions/s on one connection")  # fmt: skip
-            process, url = start_api(settings)
-            bench(url, key, slug, process.pid)
-            flood = measure_signin_flood(url, key, slug, [f"073065{i:05d}" for i in range(200)])
-            print(f"POS lookup p95 idle {flood['idle_p95_ms']:.1f} ms; under a 16-thread "
-                  f"sign-in flood {flood['flood_p95_ms']:.1f} ms "
-                  f"(flood answers by status: {flood['flood_statuses']})")  # fmt: skip
-        finally:
-            if process:
-                process.terminate()
-                process.wait(timeout=15)
-            cur.execute(f"DROP DATABASE IF EXISTS `{settings.database}`")
+            checked, drifts = verify_ledger(conn, tenant)
+        print(f"ledger verify after the run: {checked:,} customers, {len(drifts)} drifts "
+              f"({time.perf_counter() - started:.1f} s)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,0 +1,136 @@
+"""Load with wrk (Debian's package): bounded runs, per-request Lua, counted unexpected statuses.
+
+Each run gets a Lua script made of a ``request()`` for the scenario plus a common part that
+counts responses outside the expected statuses in ``response()`` (per wrk thread) and prints one
+machine-readable line in ``done()``. Latency figures are wrk's (``--latency``), in ms here.
+"""
+
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+
+THREADS = 2  # one wrk thread per core of the development machine
+
+COMMON = r"""
+local threads = {}
+
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  counter = 0
+  unexpected = 0
+  run_id = args[1] or "run"
+  thread_count = tonumber(args[2]) or 1
+  customers = tonumber(args[3]) or 1
+end
+
+-- The next customer number: consecutive requests of all threads go to different customers.
+function next_customer()
+  counter = counter + 1
+  return (counter * thread_count + id) % customers
+end
+
+function response(status, headers, body)
+  if not expected(status) then
+    unexpected = unexpected + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local n = 0
+  for _, t in ipairs(threads) do
+    n = n + t:get("unexpected")
+  end
+  local e = summary.errors
+  io.write(string.format("BENCH_RESULT %d %d %d %d %d %d\n", summary.requests,
+    summary.duration, latency:percentile(50), latency:percentile(99), n,
+    e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+EXPECT_2XX = "function expected(status) return status >= 200 and status < 300 end\n"
+EXPECT_304 = "function expected(status) return status == 304 end\n"
+
+# The scenarios' request() functions; customer numbers map to phones as bench/loader.py's.
+LOOKUP = (
+    EXPECT_2XX
+    + r"""
+function request()
+  return wrk.format(nil, string.format("/api/loyalty/phone-lookup?phone=07900%06d",
+    next_customer()))
+end
+"""
+)
+
+# Every redemption a new transaction_reference: <run>-<wrk thread>-<counter>.
+REDEEM = (
+    EXPECT_2XX
+    + r"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+
+function request()
+  local n = next_customer()
+  local body = string.format(
+    '{"phone": "+447900%06d", "points": 1, "transaction_reference": "%s-%d-%d"}',
+    n, run_id, id, counter)
+  return wrk.format(nil, "/api/customer/loyalty/redeem", nil, body)
+end
+"""
+)
+
+FIXED_2XX = EXPECT_2XX  # wrk's own request: the URL and -H headers, unchanged
+FIXED_304 = EXPECT_304
+
+
+@dataclass(frozen=True)
+class Result:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    unexpected: int  # responses outside the expected statuses (non-2xx, or not 304 for polls)
+    socket_errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+
+def available() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def run(
+    url: str,
+    scenario: str,
+    *,
+    connections: int,
+    seconds: int,
+    headers: dict | None = None,
+    run_id: str = "run",
+    customers: int = 1,
+) -> Result:
+    """One bounded wrk run (``seconds`` of load, a 10 s request timeout) against ``url``."""
+    threads = min(THREADS, connections)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(scenario + COMMON)
+        script.flush()
+        command = ["wrk", "--latency", f"-t{threads}", f"-c{connections}", f"-d{seconds}s",
+                   "--timeout", "10s", "-s", script.name]  # fmt: skip
+        for name, value in (headers or {}).items():
+            command += ["-H", f"{name}: {value}"]
+        command += [url, "--", run_id, str(threads), str(customers)]
+        output = subprocess.run(  # noqa: S603 (wrk, with arguments built here)
+            command, capture_output=True, text=True, timeout=seconds + 30, check=True
+        ).stdout
+    match = re.search(r"^BENCH_RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)$", output, re.M)
+    if not match:
+        raise RuntimeError(f"wrk printed no result:\n{output}")
+    requests, micros, p50, p99, unexpected, errors = map(int, match.groups())
+    return Result(requests, micros / 1e6, p50 / 1000, p99 / 1000, unexpected, errors)
