@@ -130,6 +130,11 @@ def own_node_dir(node: int) -> None:
         subprocess.run(["chown", "-R", "mysql:mysql", str(node_dir(node))], check=True)  # noqa: S603,S607
 
 
+def donors(node: int) -> str:
+    """Donor preference of ``node``: the other nodes, highest number (least likely writer) first."""
+    return ",".join(f"node{n}" for n in sorted(NODES, reverse=True) if n != node) + ","
+
+
 def node_options(node: int) -> list[str]:
     """mariadbd's command line for one node (no my.cnf is read: --no-defaults)."""
     members = ",".join(f"{HOST}:{group_port(n)}" for n in NODES)
@@ -172,6 +177,9 @@ def node_options(node: int) -> list[str]:
         f"--wsrep-node-incoming-address={HOST}:{mysql_port(node)}",
         f"--wsrep-sst-receive-address={HOST}:{sst_port(node)}",
         "--wsrep-sst-method=rsync",
+        # A state transfer desyncs its donor: prefer the backups to node 1, the usual writer
+        # (the trailing comma lets Galera fall back to any node).
+        f"--wsrep-sst-donor={donors(node)}",
         "--wsrep-slave-threads=1",
     ]
 
@@ -320,18 +328,7 @@ def kill_node(node: int) -> None:
 
 
 def stop_node(node: int) -> None:
-    pid = node_pid(node)
-    if not pid:
-        return
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.2)
-    os.kill(pid, signal.SIGKILL)
+    stop_process(node_pid(node))
 
 
 def bootstrap_node() -> int:
@@ -361,13 +358,52 @@ def bootstrap_node() -> int:
 # Health check agent: HTTP 200 only while the node is Synced and ready
 
 
+class NodeWatcher:
+    """Polls one node's wsrep state every 0.25 s over a kept connection, so that a health check
+    is answered at once from memory (checks stay fast while the machine is busy)."""
+
+    FRESH = 1.5  # seconds: an older answer counts as "down"
+
+    def __init__(self, node: int):
+        self.node = node
+        self.state = "down"
+        self.synced_at = 0.0
+        self.seen_at = 0.0
+
+    def poll_forever(self) -> None:
+        conn = None
+        while True:
+            try:
+                if conn is None:
+                    conn = connect_node(self.node, timeout=1)
+                with conn.cursor() as cur:
+                    cur.execute(
+                        "SHOW GLOBAL STATUS WHERE Variable_name IN "
+                        "('wsrep_local_state_comment', 'wsrep_ready')"
+                    )
+                    status = dict(cur.fetchall())
+                self.state = status.get("wsrep_local_state_comment", "unknown")
+                self.seen_at = time.monotonic()
+                if is_synced(status):
+                    self.synced_at = self.seen_at
+            except pymysql.err.MySQLError:
+                self.state = "down"
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        conn.close()
+                conn = None
+            time.sleep(0.25)
+
+    def healthy(self) -> bool:
+        return time.monotonic() - self.synced_at < self.FRESH and self.synced_at == self.seen_at
+
+
 class AgentHandler(http.server.BaseHTTPRequestHandler):
-    node = 0
+    watcher: NodeWatcher
 
     def do_GET(self):
-        status = wsrep_status(self.node, timeout=1)
-        ok = is_synced(status)
-        body = f"node{self.node} {status.get('wsrep_local_state_comment', 'down')}\n".encode()
+        ok = self.watcher.healthy()
+        body = f"node{self.watcher.node} {self.watcher.state}\n".encode()
         self.send_response(200 if ok else 503)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
@@ -382,11 +418,11 @@ class AgentHandler(http.server.BaseHTTPRequestHandler):
 
 def run_agent() -> None:
     """Serve one check port per node until killed (HAProxy ``option httpchk`` polls them)."""
-    servers = []
     for node in NODES:
-        handler = type(f"Node{node}Agent", (AgentHandler,), {"node": node})
+        watcher = NodeWatcher(node)
+        threading.Thread(target=watcher.poll_forever, daemon=True).start()
+        handler = type(f"Node{node}Agent", (AgentHandler,), {"watcher": watcher})
         server = http.server.ThreadingHTTPServer((HOST, agent_port(node)), handler)
-        servers.append(server)
         threading.Thread(target=server.serve_forever, daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     while True:
@@ -414,13 +450,15 @@ def start_agent() -> None:
 
 
 def haproxy_config() -> str:
-    def servers(backup: bool) -> str:
-        return "\n".join(
-            f"    server node{n} {HOST}:{mysql_port(n)} check port {agent_port(n)}"
-            + (" backup" if backup and n != 1 else "")
-            + (" on-marked-up shutdown-backup-sessions" if backup and n == 1 else "")
-            for n in NODES
-        )
+    writer = "\n".join(
+        f"    server node{n} {HOST}:{mysql_port(n)} check port {agent_port(n)}"
+        + (" on-marked-up shutdown-backup-sessions" if n == 1 else " backup")
+        for n in NODES
+    )
+    # The round-robin listener follows the writer listener's checks instead of its own.
+    multi_writer = "\n".join(
+        f"    server node{n} {HOST}:{mysql_port(n)} track writer/node{n}" for n in NODES
+    )
 
     return f"""\
 # Rendered by scripts/cluster.py; edit that file, not this one.
@@ -434,7 +472,7 @@ defaults
     # Pooled connections sit idle between requests; the pool's own lifetime is shorter.
     timeout client 1h
     timeout server 1h
-    timeout check 1s
+    timeout check 2s
     # A node is up only while its agent says Synced (a TCP check passes as soon as the port
     # opens, which is before a joining node has caught up).
     option httpchk GET /
@@ -446,12 +484,12 @@ defaults
 
 listen writer
     bind {HOST}:{WRITER_PORT}
-{servers(backup=True)}
+{writer}
 
 listen multi_writer
     bind {HOST}:{MULTI_WRITER_PORT}
     balance roundrobin
-{servers(backup=False)}
+{multi_writer}
 
 listen stats
     mode http
@@ -483,7 +521,7 @@ def haproxy_servers() -> dict[tuple[str, str], str]:
     import urllib.request
 
     url = f"http://{HOST}:{STATS_PORT}/;csv"
-    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
+    with urllib.request.urlopen(url, timeout=2) as response:
         lines = response.read().decode().splitlines()
     header = lines[0].lstrip("# ").split(",")
     result = {}
@@ -555,13 +593,26 @@ def start() -> None:
     )
 
 
+def stop_process(pid: int | None, timeout: float = 60) -> None:
+    """SIGTERM ``pid`` and wait until it is gone (SIGKILL after ``timeout`` seconds)."""
+    if not pid:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
 def stop() -> None:
-    pid = read_pid(haproxy_pid_file())
-    if pid:
-        os.kill(pid, signal.SIGTERM)
-    pid = read_pid(agent_pid_file())
-    if pid:
-        os.kill(pid, signal.SIGTERM)
+    stop_process(read_pid(haproxy_pid_file()), 10)
+    stop_process(read_pid(agent_pid_file()), 10)
     # Node 1 last: it is then the one marked safe_to_bootstrap for the next start.
     for node in reversed(NODES):
         stop_node(node)

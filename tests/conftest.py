@@ -41,8 +41,10 @@ def throwaway_database() -> Iterator[DatabaseSettings]:
                 upgrade(conn)
             yield settings
         finally:
-            with admin.cursor() as cur:
-                cur.execute(f"DROP DATABASE IF EXISTS `{settings.database}`")
+            # A fresh connection: the first may have died with its server (cluster node kills).
+            with closing(pymysql.connect(**connect_kwargs(settings, database=False))) as fresh:
+                with fresh.cursor() as cur:
+                    cur.execute(f"DROP DATABASE IF EXISTS `{settings.database}`")
 
 
 @pytest.fixture(scope="session")
