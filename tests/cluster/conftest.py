@@ -47,6 +47,11 @@ def connect_node(database, node: int):
     return closing(connect(node_settings(database, node)))
 
 
+def text(reference) -> str:
+    """A stored reference (VARBINARY since migration 0004) as the till sent it."""
+    return reference.decode() if isinstance(reference, bytes | bytearray) else reference
+
+
 def wait_cluster_settled(database, timeout: float = 60) -> None:
     """Wait until every node is Synced and has applied everything the others committed."""
     for node in cluster.NODES:

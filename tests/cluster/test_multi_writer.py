@@ -14,7 +14,7 @@ import requests
 from service.loyalty import verify_ledger
 
 from ..test_concurrency import run_together
-from .conftest import cluster, connect_node, wait_cluster_settled
+from .conftest import cluster, connect_node, text, wait_cluster_settled
 
 TILLS = 32
 CUSTOMERS = 16
@@ -63,7 +63,7 @@ def test_thirty_two_tills_on_three_writers_stay_correct_without_busy_answers(
                 "WHERE tenant_id = %s AND operation_type = 'redeem_points'",
                 (shop.tenant.id,),
             )
-            stored = [row["transaction_reference"] for row in cur.fetchall()]
+            stored = [text(row["transaction_reference"]) for row in cur.fetchall()]
             assert sorted(stored) == sorted(acknowledged), node
             assert verify_ledger(conn)[1] == [], node
     # And every till was served: no 503 database_busy (nor anything else but 201).

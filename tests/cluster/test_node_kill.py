@@ -15,7 +15,7 @@ from service.loyalty import PointsChange, earn_points, enrol_customer, verify_le
 from service.tenancy import create_tenant
 
 from ..browser import ApiProcess
-from .conftest import cluster, connect_node, wait_cluster_settled, writer_node
+from .conftest import cluster, connect_node, text, wait_cluster_settled, writer_node
 
 TILLS = 16
 CUSTOMERS = 8
@@ -94,7 +94,8 @@ def ledger_references(database, node, tenant_id) -> set[tuple[str, str]]:
             "WHERE tenant_id = %s AND operation_type IN ('earn_points', 'redeem_points')",
             (tenant_id,),
         )
-        return {(row["operation_type"], row["transaction_reference"]) for row in cur.fetchall()}
+        rows = cur.fetchall()
+    return {(row["operation_type"], text(row["transaction_reference"])) for row in rows}
 
 
 def watch_haproxy(stop, transitions, started):
