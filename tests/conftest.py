@@ -42,9 +42,9 @@ def throwaway_database() -> Iterator[DatabaseSettings]:
             yield settings
         finally:
             # A fresh connection: the first may have died with its server (cluster node kills).
-            with closing(pymysql.connect(**connect_kwargs(settings, database=False))) as fresh:
-                with fresh.cursor() as cur:
-                    cur.execute(f"DROP DATABASE IF EXISTS `{settings.database}`")
+            fresh = pymysql.connect(**connect_kwargs(settings, database=False))
+            with closing(fresh), fresh.cursor() as cur:
+                cur.execute(f"DROP DATABASE IF EXISTS `{settings.database}`")
 
 
 @pytest.fixture(scope="session")
