@@ -1,6 +1,6 @@
 """A 3-node MariaDB Galera cluster behind HAProxy, on loopback, with its data under .local/cluster.
 
-    python scripts/cluster.py start | stop | status | kill-node N | restart-node N
+    .venv/bin/python scripts/cluster.py start | stop | status | kill-node N | restart-node N
 
 - Nodes listen on 127.0.0.1:3411-3413 (Galera group 4571-4573, IST 4581-4583, SST 4591-4593).
 - HAProxy (``.local/cluster/haproxy.cfg``) listens on 127.0.0.1:3410 with node 1 the writer
