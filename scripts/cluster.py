@@ -18,6 +18,7 @@ Never touches the shared MariaDB on 3306. Uses pymysql (run it with the project'
 
 import argparse
 import contextlib
+import hashlib
 import http.server
 import os
 import re
@@ -33,7 +34,36 @@ from pathlib import Path
 import pymysql
 
 ROOT = Path(__file__).resolve().parent.parent
-BASE = Path(os.environ.get("CLUSTER_DIR", ROOT / ".local" / "cluster"))
+
+
+def cluster_dir() -> Path:
+    """Where the cluster keeps its data: ``.local/cluster`` (or ``$CLUSTER_DIR``).
+
+    As root the nodes run as ``mysql``, which must be able to reach that folder; when the
+    checkout lies under a private home (``/root`` is 0700), the data goes to /var/tmp instead
+    and ``.local/cluster`` becomes a link to it.
+    """
+    wanted = Path(os.environ.get("CLUSTER_DIR", ROOT / ".local" / "cluster"))
+    if os.geteuid() != 0 or wanted.exists() or not shutil.which("runuser"):
+        return wanted.resolve()
+    existing = wanted.parent
+    while not existing.exists():
+        existing = existing.parent
+    reachable = subprocess.run(  # noqa: S603
+        ["runuser", "-u", "mysql", "--", "test", "-x", str(existing)],  # noqa: S607
+        check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    ).returncode == 0  # fmt: skip
+    if reachable:
+        return wanted
+    digest = hashlib.sha1(str(ROOT).encode()).hexdigest()[:10]  # noqa: S324 (a name, not a secret)
+    elsewhere = Path("/var/tmp") / f"loyalty-cluster-{digest}"  # noqa: S108 (root-owned, 0755)
+    elsewhere.mkdir(parents=True, exist_ok=True)
+    wanted.parent.mkdir(parents=True, exist_ok=True)
+    wanted.symlink_to(elsewhere)
+    return elsewhere
+
+
+BASE = cluster_dir()
 NODES = (1, 2, 3)
 HOST = "127.0.0.1"
 WRITER_PORT = 3410  # HAProxy: node 1 writes, 2 and 3 are backups
