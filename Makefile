@@ -95,6 +95,7 @@ cluster-status: venv ## Show each Galera node's state and what HAProxy sees
 test-cluster: venv ## Run the concurrency/idempotency/atomicity tests and a node kill on the cluster
 	$(BIN)/python scripts/cluster.py start
 	DATABASE_URL=$(CLUSTER_URL) LOYALTY_CLUSTER_TESTS=1 $(BIN)/pytest -m 'not browser' \
-	  tests/test_concurrency.py tests/test_redeem.py tests/test_ledger_operations.py \
+	  tests/test_concurrency.py tests/test_redeem.py tests/test_references.py \
+	  tests/test_ledger_operations.py \
 	  tests/test_atomicity.py tests/cluster; \
 	  status=$$?; $(BIN)/python scripts/cluster.py stop; exit $$status
