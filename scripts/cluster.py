@@ -296,26 +296,30 @@ def recover_position(node: int) -> str | None:
     return found[-1] if found else None
 
 
-def launch(node: int, *extra: str) -> None:
+def launch(node: int, *extra: str) -> subprocess.Popen:
     """Start mariadbd for ``node`` in the background (does not wait)."""
     own_node_dir(node)
     with (node_dir(node) / "stdout.log").open("a") as out:
-        subprocess.Popen(  # noqa: S603
+        return subprocess.Popen(  # noqa: S603
             [find_executable("mariadbd"), *node_options(node), *extra],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )  # fmt: skip
 
 
-def wait_synced(node: int, timeout: float = 180) -> dict[str, str]:
+def wait_synced(
+    node: int, timeout: float = 180, *, process: subprocess.Popen | None = None
+) -> dict[str, str]:
+    """Wait until ``node`` is Synced; raises RuntimeError after ``timeout`` seconds, or as soon
+    as ``process`` (the node's mariadbd, when we started it) has exited."""
     deadline = time.monotonic() + timeout
     status: dict[str, str] = {}
     while time.monotonic() < deadline:
         status = wsrep_status(node)
         if is_synced(status):
             return status
-        if not node_pid(node) and not status and time.monotonic() > deadline - timeout + 10:
-            break  # the process is gone (its pid file appears only once it runs)
+        if process is not None and process.poll() is not None:
+            break  # it gave up (its pid file appears only late, after recovery and IST)
         time.sleep(0.5)
     raise RuntimeError(
         f"node {node} is not Synced ({status.get('wsrep_local_state_comment', 'no answer')}); "
@@ -327,8 +331,7 @@ def start_node(node: int, *extra: str) -> None:
     if node_pid(node):
         return
     initialise(node)
-    launch(node, *extra)
-    wait_synced(node)
+    wait_synced(node, process=launch(node, *extra))
     say(f"node {node} Synced on {HOST}:{mysql_port(node)}")
 
 
@@ -353,6 +356,8 @@ def kill_node(node: int) -> None:
     if pid:
         os.kill(pid, signal.SIGKILL)
         while read_pid(pid_file(node)) == pid:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)  # reap it when this process started it
             time.sleep(0.05)
         say(f"node {node} killed (pid {pid})")
 
@@ -635,6 +640,9 @@ def stop_process(pid: int | None, timeout: float = 60) -> None:
             os.kill(pid, 0)
         except ProcessLookupError:
             return
+        with contextlib.suppress(ChildProcessError):
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return  # it was this process's child and has exited
         time.sleep(0.1)
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)

@@ -54,7 +54,7 @@ def test_a_reachable_node_that_is_not_synced_is_marked_down(desynced_node):
     with pymysql.connect(host=cluster.HOST, port=cluster.mysql_port(NODE), user="root") as conn:
         assert conn.open
     # ...but its agent says no, and HAProxy takes it out of both listeners.
-    assert agent_status() == 503
+    assert wait_for(lambda: agent_status() == 503)
     assert wait_for(lambda: haproxy_state("writer") == "DOWN")
     assert wait_for(lambda: haproxy_state("multi_writer") == "DOWN")
 
