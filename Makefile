@@ -5,11 +5,17 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# `make run CLUSTER=1`: the same product on the Galera cluster, through HAProxy's writer port.
+CLUSTER_URL := mysql://root@127.0.0.1:3410/loyalty
+ifeq ($(CLUSTER),1)
+DATABASE_URL := $(CLUSTER_URL)
+endif
 export DATABASE_URL ?= mysql://root@127.0.0.1:3306/loyalty
 export API_BASE_URL ?= http://127.0.0.1:8000
 FRONTEND_SOURCES := $(shell find frontend -path frontend/dist -prune -o -type f -print)
 
-.PHONY: help venv db db-stop demo-reset seed run test test-fast lint format openapi frontend bench bench-scale clean
+.PHONY: help venv db db-stop demo-reset seed run test test-fast lint format openapi frontend
+.PHONY: bench bench-scale clean cluster cluster-stop cluster-status test-cluster
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -24,7 +30,7 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed ## Create .venv with the service and the dev tools
 
-db: venv ## Make sure MariaDB answers (start a project-local one if not) and migrate
+db: venv $(if $(filter 1,$(CLUSTER)),cluster) ## Make sure MariaDB answers (start a project-local one if not) and migrate
 	scripts/ensure-db.sh
 	$(BIN)/flask --app service db upgrade
 
@@ -82,3 +88,21 @@ bench-scale: db ## Load a 1,000,000-customer tenant (bulk SQL); admin list, sear
 
 clean: ## Remove the venv, build output and caches (keeps .local data)
 	rm -rf $(VENV) frontend/dist test-output .pytest_cache .ruff_cache *.egg-info
+
+cluster: venv ## Start a 3-node Galera cluster + HAProxy on loopback (writer :3410, round-robin :3409)
+	$(BIN)/python scripts/cluster.py start
+
+cluster-stop: venv ## Stop the Galera cluster and HAProxy (data stays in .local/cluster)
+	$(BIN)/python scripts/cluster.py stop
+
+cluster-status: venv ## Show each Galera node's state and what HAProxy sees
+	$(BIN)/python scripts/cluster.py status
+
+# The cluster is stopped afterwards whatever the outcome; pytest's status is make's status.
+test-cluster: venv ## Run the concurrency/idempotency/atomicity tests and a node kill on the cluster
+	$(BIN)/python scripts/cluster.py start
+	DATABASE_URL=$(CLUSTER_URL) LOYALTY_CLUSTER_TESTS=1 $(BIN)/pytest -m 'not browser' \
+	  tests/test_concurrency.py tests/test_redeem.py tests/test_references.py \
+	  tests/test_ledger_operations.py \
+	  tests/test_atomicity.py tests/cluster; \
+	  status=$$?; $(BIN)/python scripts/cluster.py stop; exit $$status

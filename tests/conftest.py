@@ -41,7 +41,9 @@ def throwaway_database() -> Iterator[DatabaseSettings]:
                 upgrade(conn)
             yield settings
         finally:
-            with admin.cursor() as cur:
+            # A fresh connection: the first may have died with its server (cluster node kills).
+            fresh = pymysql.connect(**connect_kwargs(settings, database=False))
+            with closing(fresh), fresh.cursor() as cur:
                 cur.execute(f"DROP DATABASE IF EXISTS `{settings.database}`")
 
 
