@@ -10,7 +10,7 @@ from cachetools import TTLCache
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .db import transaction
+from .db import run_in_transaction
 from .exceptions import SignInBusy, TenantNotFound, Unauthorized
 from .identities import normalize_email
 from .store import admin_users, pos_keys
@@ -45,8 +45,9 @@ def create_pos_key(conn, tenant: Tenant, label: str = "") -> str:
     """Create a POS key for ``tenant`` and return it; only its hash is stored."""
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    with transaction(conn) as cur:
-        pos_keys.insert(cur, tenant.id, prefix, _hash_secret(secret), label)
+    run_in_transaction(
+        conn, lambda cur: pos_keys.insert(cur, tenant.id, prefix, _hash_secret(secret), label)
+    )
     return f"{KEY_PREFIX}_{prefix}_{secret}"
 
 
@@ -55,15 +56,13 @@ def revoke_pos_key(conn, prefix: str) -> bool:
 
     Takes effect at once in this process, within POS_KEY_CACHE_SECONDS in the others.
     """
-    with transaction(conn) as cur:
-        revoked = pos_keys.revoke(cur, prefix) == 1
+    revoked = run_in_transaction(conn, lambda cur: pos_keys.revoke(cur, prefix)) == 1
     _forget_known_pos_keys()
     return revoked
 
 
 def revoke_labelled_pos_keys(conn, tenant: Tenant, label: str) -> int:
-    with transaction(conn) as cur:
-        revoked = pos_keys.revoke_labelled(cur, tenant.id, label)
+    revoked = run_in_transaction(conn, lambda cur: pos_keys.revoke_labelled(cur, tenant.id, label))
     _forget_known_pos_keys()
     return revoked
 
@@ -116,12 +115,16 @@ def create_admin(conn, tenant: Tenant, email: str, password: str) -> int:
     if len(password) < 8:
         raise ValueError("password: at least 8 characters")
     email = normalize_email(email)
-    with transaction(conn) as cur:
+    password_hash = generate_password_hash(password)
+
+    def work(cur) -> int:
         existing = admin_users.find(cur, tenant.id, email)
         if existing:
-            admin_users.set_password(cur, existing["id"], generate_password_hash(password))
+            admin_users.set_password(cur, existing["id"], password_hash)
             return existing["id"]
-        return admin_users.insert(cur, tenant.id, email, generate_password_hash(password))
+        return admin_users.insert(cur, tenant.id, email, password_hash)
+
+    return run_in_transaction(conn, work)
 
 
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
@@ -167,9 +170,11 @@ def sign_out_admin(conn, secret_key: str, max_age: int, header: str | None) -> N
     before (tokens carry their admin's session generation; this bumps it). Raises Unauthorized
     for a token that is not valid (already signed out included)."""
     admin = _admin_for_token(conn, secret_key, max_age, header)
-    with transaction(conn) as cur:
-        if not admin_users.revoke_sessions(cur, admin["id"], admin["session_generation"]):
-            raise Unauthorized("The session is no longer valid; sign in again.")
+    revoked = run_in_transaction(
+        conn, lambda cur: admin_users.revoke_sessions(cur, admin["id"], admin["session_generation"])
+    )
+    if not revoked:
+        raise Unauthorized("The session is no longer valid; sign in again.")
 
 
 def _admin_for_token(conn, secret_key: str, max_age: int, header: str | None) -> dict:

@@ -1,8 +1,9 @@
 """Database access: the connection pool, the per-request connection and the one transaction helper.
 
 Every connection runs in strict SQL mode (a wrong column, a truncation or a broken constraint
-raises instead of warning), in UTC, at READ COMMITTED, with autocommit on outside of
-``transaction()``. Only ``transaction()`` commits or rolls back; query functions never do.
+raises instead of warning), in UTC, at READ COMMITTED, with autocommit on outside a
+transaction. ``run_in_transaction()`` is the one way to write: only it commits or rolls back;
+query functions never do.
 
 Nothing waits on the database for longer than the request's time budget (``DB_TIMEOUT``):
 each request gets a deadline when it first needs a connection, and every network wait of that
@@ -55,6 +56,7 @@ SESSION_SETUP = [
 MAX_ATTEMPTS = 5
 DEFAULT_TIMEOUT = 5.0  # seconds; DB_TIMEOUT overrides
 CONNECT_TIMEOUT = 5.0  # the most a connection attempt may take, within the budget
+IDLE_PING_SECONDS = 1.0  # a pooled connection idle this long is pinged before use
 
 
 def is_connection_failure(error: BaseException) -> bool:
@@ -149,9 +151,11 @@ def create_pool(
     """A pool of ``size`` connections (SQLAlchemy's QueuePool, used without its ORM or engine).
 
     - A connection older than ``recycle`` seconds is closed and replaced at checkout.
-    - Every checkout pings the connection within the request's deadline; when the ping fails
-      (the database restarted, a proxy dropped the connection), every older connection is
-      discarded and a fresh one is made, so the first request after an outage succeeds.
+    - A checkout pings a connection that sat idle for IDLE_PING_SECONDS or more, within the
+      request's deadline; when the ping fails (the database restarted, a proxy dropped the
+      connection) a fresh one is made, so the first request after an outage succeeds. A
+      connection in steady use is not pinged: a busy till pays no extra round trip, and a
+      connection that failed under a request empties the pool (``release``).
     - Waiting for a free connection is bounded by ``timeout``.
     """
     lock_wait = max(1, math.floor(timeout * 0.6))
@@ -172,12 +176,19 @@ def create_pool(
 
     pool = QueuePool(
         create, pool_size=size, max_overflow=0, timeout=timeout, recycle=recycle,
-        reset_on_return=None,  # transaction() always ends its transaction; see release()
+        reset_on_return=None,  # _transaction() always ends its transaction; see release()
     )  # fmt: skip
 
+    @event.listens_for(pool, "checkin")
+    def mark_idle(_dbapi_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
     @event.listens_for(pool, "checkout")
-    def ping(dbapi_conn, _record, _proxy):
+    def ping(dbapi_conn, record, _proxy):
         dbapi_conn.deadline = _checkout_deadline.get()
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return  # fresh, or in use a moment ago
         try:
             _limit_waits(dbapi_conn)
             dbapi_conn.ping(reconnect=False)
@@ -224,21 +235,26 @@ def get_conn(time_budget: float | None = None):
     return g.db_conn
 
 
-def release(pooled) -> None:
-    """Return a pooled connection: a dead one, or one left inside a transaction, is discarded
-    (never reused half-way through someone else's work)."""
+def release(pooled, pool: QueuePool) -> None:
+    """Return a pooled connection: one left inside a transaction is discarded (never reused
+    half-way through someone else's work); a dead one empties the pool of idle connections
+    too, since they most likely died of the same cause (a restart, a failover) and would each
+    fail a request before being noticed."""
     raw = pooled.dbapi_connection
-    if raw is None or not raw.open or raw.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS:
+    if raw is None or not raw.open:
+        pooled.invalidate()
+        pool.dispose()
+    elif raw.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS:
         pooled.invalidate()
     else:
         raw.deadline = None
-    pooled.close()
+        pooled.close()
 
 
 def close_conn(_exc: BaseException | None = None) -> None:
     conn = g.pop("db_conn", None)
     if conn is not None:
-        release(conn)
+        release(conn, _pool())
 
 
 def init_app(app) -> None:
@@ -269,7 +285,7 @@ def _commit(conn) -> None:
 
 
 @contextmanager
-def transaction(conn) -> Iterator[pymysql.cursors.DictCursor]:
+def _transaction(conn) -> Iterator[pymysql.cursors.DictCursor]:
     """Run a block as one explicit transaction and yield its cursor.
 
     Commits when the block returns; rolls back and re-raises when it raises anything, so
@@ -291,15 +307,15 @@ def transaction(conn) -> Iterator[pymysql.cursors.DictCursor]:
 
 
 def run_in_transaction(conn, work: Callable[[pymysql.cursors.DictCursor], T]) -> T:
-    """Call ``work(cursor)`` inside ``transaction()``, running it again after a lost race.
+    """Call ``work(cursor)`` inside ``_transaction()``, running it again after a lost race.
 
     Deadlocks, lock-wait timeouts and RetryableConflict roll back and retry with jittered
     backoff, up to MAX_ATTEMPTS in all, on the same connection; then DatabaseBusy is raised.
-    Any other exception propagates after the rollback (see ``transaction()``).
+    Any other exception propagates after the rollback (see ``_transaction()``).
     """
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            with transaction(conn) as cur:
+            with _transaction(conn) as cur:
                 return work(cur)
         except pymysql.err.OperationalError as error:
             if error.args[0] not in LOCK_RACES:

@@ -3,7 +3,7 @@
 import re
 from importlib import resources
 
-from .db import transaction
+from .db import run_in_transaction
 
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -49,9 +49,11 @@ def upgrade(conn) -> list[str]:
         with conn.cursor() as cur:
             for statement in split_statements(sql):
                 cur.execute(statement)
-        with transaction(conn) as cur:
-            cur.execute(
+        run_in_transaction(
+            conn,
+            lambda cur, version=version, name=name: cur.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (version, name)
-            )
+            ),
+        )
         done.append(name)
     return done

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from .db import transaction
+from .db import run_in_transaction
 from .exceptions import TenantNotFound
 from .identities import normalize_slug
 from .phones import is_valid_region
@@ -36,11 +36,13 @@ def create_tenant(conn, slug: str, name: str, region: str) -> Tenant:
     slug = normalize_slug(slug, strict=True)
     if not is_valid_region(region):
         raise ValueError(f"region: {region!r} is not a phone region such as GB or US")
-    with transaction(conn) as cur:
+
+    def work(cur) -> int:
         if tenants.get_by_slug(cur, slug):
             raise ValueError(f"tenant {slug!r} exists already")
-        tenant_id = tenants.insert(cur, slug, name, region)
-    return Tenant(tenant_id, slug, name, region)
+        return tenants.insert(cur, slug, name, region)
+
+    return Tenant(run_in_transaction(conn, work), slug, name, region)
 
 
 def get_tenant(conn, slug: str) -> Tenant:

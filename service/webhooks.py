@@ -35,7 +35,7 @@ from urllib3.exceptions import NewConnectionError
 from urllib3.util.connection import create_connection
 
 from . import logs
-from .db import transaction
+from .db import run_in_transaction
 from .store import webhooks
 from .tenancy import Tenant
 
@@ -150,8 +150,10 @@ def add_endpoint(
     with contextlib.suppress(DestinationUnresolved):
         check_url(url, allow_private_networks)
     secret = "whsec_" + secrets.token_urlsafe(32)
-    with transaction(conn) as cur:
-        return webhooks.insert_endpoint(cur, tenant.id, url, secret), secret
+    endpoint_id = run_in_transaction(
+        conn, lambda cur: webhooks.insert_endpoint(cur, tenant.id, url, secret)
+    )
+    return endpoint_id, secret
 
 
 def list_endpoints(conn, tenant: Tenant) -> tuple[list[dict], list[dict]]:
@@ -163,8 +165,7 @@ def list_endpoints(conn, tenant: Tenant) -> tuple[list[dict], list[dict]]:
 
 
 def remove_endpoint(conn, endpoint_id: int) -> bool:
-    with transaction(conn) as cur:
-        return webhooks.remove_endpoint(cur, endpoint_id) == 1
+    return run_in_transaction(conn, lambda cur: webhooks.remove_endpoint(cur, endpoint_id)) == 1
 
 
 class _CheckedConnectionMixin:
@@ -231,8 +232,7 @@ def delivery_session(settings: "DeliverySettings") -> requests.Session:
 
 def retry_delivery(conn, delivery_id: int) -> bool:
     """Make a failed delivery pending again, with a fresh set of attempts."""
-    with transaction(conn) as cur:
-        return webhooks.retry(cur, delivery_id) == 1
+    return run_in_transaction(conn, lambda cur: webhooks.retry(cur, delivery_id)) == 1
 
 
 def record_event(cur, tenant: Tenant, outcome: dict) -> None:
@@ -325,10 +325,15 @@ def deliver_due(
         if stop():
             break
         token = secrets.token_hex(16)
-        with transaction(conn) as cur:
+
+        def claim(cur, delivery_id=delivery_id, token=token) -> dict | None:
             if not webhooks.claim(cur, delivery_id, token, settings.lease_seconds):
-                continue  # another worker has it
-            row = webhooks.claimed_delivery(cur, delivery_id)
+                return None  # another worker has it
+            return webhooks.claimed_delivery(cur, delivery_id)
+
+        row = run_in_transaction(conn, claim)
+        if row is None:
+            continue
         # The lines about this delivery carry the id of the request that made the change.
         with logs.request_context(row.get("request_id")):
             _post_and_record(conn, session, settings, report, row, token)
@@ -339,28 +344,27 @@ def _post_and_record(conn, session, settings, report: DeliveryReport, row: dict,
     delivery_id = row["id"]
     error = _post(session, row, settings)
     attempts = row["attempts"] + 1
-    with transaction(conn) as cur:
-        if error is None:
-            webhooks.mark_delivered(cur, delivery_id, token)
-            report.delivered.append(delivery_id)
-            log.info("webhook delivery %s delivered", delivery_id, extra=_ids(row))
-        elif attempts >= settings.max_attempts:
-            webhooks.mark_attempt_failed(cur, delivery_id, token, error, None)
-            report.failed.append(delivery_id)
-            log.warning(
-                "webhook delivery %s failed for good: %s", delivery_id, error, extra=_ids(row)
-            )
-        else:
-            delay = retry_delay(settings, attempts)
-            webhooks.mark_attempt_failed(cur, delivery_id, token, error, delay)
-            report.retrying.append(delivery_id)
-            log.info(
-                "webhook delivery %s: %s; retry in %.0fs",
-                delivery_id,
-                error,
-                delay,
-                extra=_ids(row),
-            )
+    if error is None:
+        run_in_transaction(conn, lambda cur: webhooks.mark_delivered(cur, delivery_id, token))
+        report.delivered.append(delivery_id)
+        log.info("webhook delivery %s delivered", delivery_id, extra=_ids(row))
+    elif attempts >= settings.max_attempts:
+        run_in_transaction(
+            conn,
+            lambda cur: webhooks.mark_attempt_failed(cur, delivery_id, token, error, None),
+        )
+        report.failed.append(delivery_id)
+        log.warning("webhook delivery %s failed for good: %s", delivery_id, error, extra=_ids(row))
+    else:
+        delay = retry_delay(settings, attempts)
+        run_in_transaction(
+            conn,
+            lambda cur: webhooks.mark_attempt_failed(cur, delivery_id, token, error, delay),
+        )
+        report.retrying.append(delivery_id)
+        log.info(
+            "webhook delivery %s: %s; retry in %.0fs", delivery_id, error, delay, extra=_ids(row)
+        )
 
 
 def _ids(row: dict) -> dict:
