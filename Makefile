@@ -52,11 +52,13 @@ run: db frontend ## Set everything up; serve the API (:8000), the admin app (:80
 test: venv ## Lint, then run the whole suite (API and browser) on a throwaway database
 	$(BIN)/ruff check .
 	scripts/ensure-db.sh
+	scripts/ensure-redis.sh
 	scripts/ensure-chromium.sh
 	$(BIN)/pytest
 
 test-fast: venv ## Run the suite without the browser tests
 	scripts/ensure-db.sh
+	scripts/ensure-redis.sh
 	$(BIN)/pytest -m 'not browser'
 
 lint: venv ## Check lint and formatting (ruff)
