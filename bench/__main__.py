@@ -19,6 +19,7 @@ from pathlib import Path
 import pymysql
 import requests
 
+from bench.signin_flood import describe as describe_signin_flood
 from bench.signin_flood import measure as measure_signin_flood
 from service.auth import create_admin, create_pos_key
 from service.config import DEFAULT_DATABASE_URL, DatabaseSettings
@@ -182,10 +183,8 @@ def main() -> None:
                   f"{CUSTOMERS / took:.0f} transactions/s on one connection")  # fmt: skip
             process, url = start_api(settings)
             bench(url, key, slug, process.pid)
-            flood = measure_signin_flood(url, key, slug, [f"073065{i:05d}" for i in range(200)])
-            print(f"POS lookup p95 idle {flood['idle_p95_ms']:.1f} ms; under a 16-thread "
-                  f"sign-in flood {flood['flood_p95_ms']:.1f} ms "
-                  f"(flood answers by status: {flood['flood_statuses']})")  # fmt: skip
+            phones = [f"073065{i:05d}" for i in range(200)]
+            print(describe_signin_flood(measure_signin_flood(url, key, slug, phones)))
         finally:
             if process:
                 process.terminate()
