@@ -58,6 +58,7 @@ run: db frontend ## Set everything up; serve the API (:8000), the admin app (:80
 test: venv ## Lint, then run the whole suite (API and browser) on a throwaway database
 	$(BIN)/ruff check .
 	scripts/ensure-db.sh
+	scripts/ensure-redis.sh
 	scripts/ensure-chromium.sh
 	scripts/ensure-nginx.sh
 	command -v wrk >/dev/null || scripts/apt-install.sh wrk
@@ -65,6 +66,7 @@ test: venv ## Lint, then run the whole suite (API and browser) on a throwaway da
 
 test-fast: venv ## Run the suite without the browser tests
 	scripts/ensure-db.sh
+	scripts/ensure-redis.sh
 	scripts/ensure-nginx.sh
 	$(BIN)/pytest -m 'not browser'
 

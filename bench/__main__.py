@@ -33,6 +33,7 @@ from .database import database_url, throwaway_database
 from .loader import load_customers, national
 from .report import Load, Ratio, print_loads, print_machine_load, print_ratios
 from .server import gunicorn
+from .signin_flood import describe as describe_signin_flood
 from .signin_flood import measure as measure_signin_flood
 
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "2000"))
@@ -171,8 +172,7 @@ def measure(settings, tenant, key: str) -> None:
     redeems = [x for x in loads if x.label.startswith("redeem")]
     print("non-2xx in the redeem runs: " + ", ".join(
         f"{x.unexpected} at {x.connections} connections" for x in redeems))  # fmt: skip
-    print(f"POS lookup p95 idle {flood['idle_p95_ms']:.1f} ms; under a 16-thread sign-in flood "
-          f"{flood['flood_p95_ms']:.1f} ms (flood answers: {flood['flood_statuses']})")  # fmt: skip
+    print(describe_signin_flood(flood))
     print(f"memory, gunicorn master + {started.processes - 1} workers: "
           f"RSS {started.rss_mb:.0f} MB (PSS {started.pss_mb:.0f} MB) at start, "
           f"RSS {finished.rss_mb:.0f} MB (PSS {finished.pss_mb:.0f} MB) after the run")  # fmt: skip

@@ -160,7 +160,7 @@ def live_server(app):
     server.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def gunicorn_server(database, tmp_path_factory):
     """The API under real gunicorn (gunicorn.conf.py, one worker) on the test database; its URL."""
     from .browser import ApiProcess
