@@ -15,7 +15,7 @@ export API_BASE_URL ?= http://127.0.0.1:8000
 FRONTEND_SOURCES := $(shell find frontend -path frontend/dist -prune -o -type f -print)
 
 .PHONY: help venv db db-stop demo-reset seed run test test-fast lint format openapi frontend
-.PHONY: bench bench-scale clean cluster cluster-stop cluster-status test-cluster
+.PHONY: bench bench-scale bench-export clean cluster cluster-stop cluster-status test-cluster
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -62,6 +62,7 @@ test: venv ## Lint, then run the whole suite (API and browser) on a throwaway da
 	scripts/ensure-chromium.sh
 	scripts/ensure-nginx.sh
 	command -v wrk >/dev/null || scripts/apt-install.sh wrk
+	scripts/ensure-axe.sh
 	$(BIN)/pytest
 
 test-fast: venv ## Run the suite without the browser tests
@@ -87,6 +88,9 @@ bench: db ## The service under wrk beside its own baselines (ratios, p50/p99, me
 
 bench-scale: db ## Load a 1,000,000-customer tenant (bulk SQL); admin list, search, poll figures
 	$(BIN)/python -m bench.scale
+
+bench-export: db ## Stream the customer CSV export of a million customers; prints time and memory
+	$(BIN)/python -m bench.export
 
 clean: ## Remove the venv, build output and caches (keeps .local data)
 	rm -rf $(VENV) frontend/dist test-output .pytest_cache .ruff_cache *.egg-info

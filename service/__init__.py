@@ -6,7 +6,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import RequestURITooLarge
 
 from . import cli, db, errors, limits, observability
-from .api import admin, health, pos
+from .api import admin, health, index, pos
 from .api.schemas import ProblemSchema
 from .config import load_config
 
@@ -59,16 +59,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.spec.components.security_scheme(
         "AdminSession", {"type": "http", "scheme": "bearer", "bearerFormat": "signed token"}
     )
-    for blueprint in (health.blp, pos.blp, admin.sessions, admin.blp):
+    for blueprint in (index.blp, health.blp, pos.blp, admin.sessions, admin.blp):
         api.register_blueprint(blueprint)
+    app.register_blueprint(index.assets)
     errors.init_app(app)
 
     CORS(
         app,
         resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
         allow_headers=["Authorization", "Content-Type", "If-None-Match", "X-API-Key"],
-        expose_headers=["ETag"],
-        methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+        expose_headers=["ETag", "Content-Disposition"],
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         max_age=600,
     )
     app.after_request(_no_store)

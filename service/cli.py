@@ -1,4 +1,4 @@
-"""Management commands: ``flask --app service <group> <command>``."""
+"""Management commands: `loyalty <group> <command>` (or `flask --app service ...`)."""
 
 import logging
 import signal
@@ -133,7 +133,10 @@ def demo_seed():
     """Load the demo tenant (safe to run again) and print a fresh POS key."""
     with _connect() as conn:
         info = demo.seed(conn)
-    click.echo(f"Demo tenant '{info['tenant']}' ready with {info['customers']} customers.")
+    count = info["customers"]
+    click.echo(
+        f"Demo tenant '{info['tenant']}' ready with {count} customer{'' if count == 1 else 's'}."
+    )
     click.echo(
         f"Admin sign-in: tenant={info['tenant']} email={info['admin_email']} "
         f"password={info['admin_password']}"
@@ -257,3 +260,13 @@ def init_app(app) -> None:
     groups = (db_cli, tenants_cli, pos_keys_cli, admins_cli, demo_cli, ledger_cli, webhooks_cli)
     for group in groups:
         app.cli.add_command(group)
+
+
+def main() -> None:
+    """The ``loyalty`` console script: Flask's CLI with this app preset, so every command
+    works from anywhere the package is installed (no ``--app``, no ``flask`` on the PATH)."""
+    from flask.cli import FlaskGroup
+
+    from . import create_app
+
+    FlaskGroup(name="loyalty", create_app=create_app, help="Loyalty Points Live Sync").main()

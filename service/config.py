@@ -153,5 +153,6 @@ def load_config() -> dict:
         "OPENAPI_URL_PREFIX": "/api/docs",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/",
-        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        # Served by the app from the pinned swagger-ui-bundle package (api/index.py): no CDN.
+        "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
     }

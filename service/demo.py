@@ -10,6 +10,7 @@ import random
 from .auth import create_admin, create_pos_key, revoke_labelled_pos_keys
 from .exceptions import TenantNotFound
 from .loyalty import PointsChange, earn_points, redeem_points
+from .store import customers
 from .tenancy import create_tenant, get_tenant
 
 DEMO_TENANT = "demo"
@@ -71,9 +72,13 @@ def seed(conn) -> dict:
     )
 
     revoke_labelled_pos_keys(conn, tenant, DEMO_KEY_LABEL)
+    with conn.cursor() as cur:
+        # All the tenant has: the demo keeps what was done to it (customers enrolled at the
+        # till or from the admin page) across runs.
+        enrolled = customers.count_for_tenant(cur, tenant.id)
     return {
         "tenant": tenant.slug,
-        "customers": len(FIRST_NAMES) + 1,
+        "customers": enrolled,
         "admin_email": DEMO_ADMIN_EMAIL,
         "admin_password": demo_admin_password(),
         "pos_key": create_pos_key(conn, tenant, DEMO_KEY_LABEL),

@@ -38,6 +38,10 @@ class ReversalExceedsRedemption(LoyaltyError):
     status, code, title = 409, "reversal_exceeds_redemption", "Reversal larger than what is left"
 
 
+class CustomerExists(LoyaltyError):
+    status, code, title = 409, "customer_exists", "Customer already enrolled"
+
+
 class InvalidPhone(LoyaltyError):
     status, code, title = 422, "invalid_phone", "Invalid phone number"
 

@@ -126,6 +126,7 @@ def test_history_lists_ledger_entries_newest_first(client, shop, admin):
         "transaction_reference",
         "operation_details",
         "created_at",
+        "balance_after",
     }
     paged = client.get(
         f"{CUSTOMERS}/{customer_id}/transactions",

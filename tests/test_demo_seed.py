@@ -93,3 +93,17 @@ def test_management_commands(app, database):
     assert key.split("_", 2)[2] not in stored  # only the hash is kept
     bad = app.test_cli_runner().invoke(args=["tenants", "create", "x y", "--name", "Bad"])
     assert bad.exit_code != 0
+
+
+def test_seed_message_counts_the_customers_the_demo_has(fresh):
+    app, client, _database = fresh
+    output = run_cli(app, "demo", "seed")
+    assert "ready with 37 customers." in output
+    key = output.strip().splitlines()[-1]
+    earned = client.post(  # the README's earn example enrols a 38th customer
+        "/api/customer/loyalty/earn",
+        headers={"X-API-Key": key},
+        json={"phone": "07306 506900", "points": 40, "transaction_reference": "A-1002"},
+    )
+    assert earned.status_code == 201, earned.json
+    assert "ready with 38 customers." in run_cli(app, "demo", "seed")

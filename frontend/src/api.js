@@ -17,13 +17,17 @@ export class ApiError extends Error {
 /** The API could not be reached at all (server down, network gone, CORS refusal). */
 export class OfflineError extends Error {}
 
+// A request that has not answered by then counts as offline: the page never waits forever.
+const REQUEST_TIMEOUT_MS = 10000;
+const EXPORT_TIMEOUT_MS = 15 * 60 * 1000; // a big shop's export streams for a while
+
 /**
  * Create an API client.
  * @param {string} baseUrl e.g. "http://127.0.0.1:8000"
  * @param {() => string | null} getToken the current admin session token
  */
 export function createApi(baseUrl, getToken) {
-  async function request(path, { method = "GET", body, etag } = {}) {
+  async function send(path, { method = "GET", body, etag, timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
     const headers = { Accept: "application/json" };
     const token = getToken();
     if (token) headers.Authorization = `Bearer ${token}`;
@@ -36,11 +40,12 @@ export function createApi(baseUrl, getToken) {
         headers,
         cache: "no-store",
         body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       throw new OfflineError(error.message);
     }
-    if (response.status === 304) return { notModified: true, etag };
+    if (response.status === 304) return response;
     if (!response.ok) {
       let problem = {};
       try {
@@ -53,8 +58,21 @@ export function createApi(baseUrl, getToken) {
       }
       throw new ApiError(response.status, problem);
     }
+    return response;
+  }
+
+  async function request(path, options = {}) {
+    const response = await send(path, options);
+    if (response.status === 304) return { notModified: true, etag: options.etag };
     return { notModified: false, etag: response.headers.get("ETag"), data: await response.json() };
   }
+
+  /** POST/PATCH a JSON body; resolves to the answer's JSON. */
+  async function write(method, path, body) {
+    return (await request(path, { method, body })).data;
+  }
+
+  const customerPath = (customerId) => `/api/admin/customers/${encodeURIComponent(customerId)}`;
 
   return {
     /**
@@ -70,30 +88,71 @@ export function createApi(baseUrl, getToken) {
     },
 
     /** Sign out: the API revokes the token (failures ignored: the app forgets it anyway). */
-    signOut: () => request("/api/admin/session", { method: "DELETE" }).catch(() => {}),
+    signOut: () => send("/api/admin/session", { method: "DELETE" }).catch(() => {}),
 
     /**
      * One page of customers; `{notModified: true}` when `etag` still holds.
-     * @param {{q: string, page: number, perPage: number}} query
+     * @param {{q: string, perPage: number, cursor: string | null}} query
      * @param {string | null} etag the ETag of the last answer for this same query
      */
     listCustomers(query, etag) {
-      const params = new URLSearchParams({
-        q: query.q,
-        page: String(query.page),
-        per_page: String(query.perPage),
-      });
+      const params = new URLSearchParams({ q: query.q, per_page: String(query.perPage) });
+      if (query.cursor) params.set("cursor", query.cursor);
       return request(`/api/admin/customers?${params}`, { etag });
     },
 
     /**
-     * Recent ledger entries of one customer; `{notModified: true}` when `etag` still holds.
-     * @param {number} customerId @param {string | null} etag
+     * A page of one customer's ledger entries, newest first; `{notModified: true}` when `etag`
+     * still holds.
+     * @param {number} customerId @param {string | null} etag @param {number} [page]
+     * @param {number} [perPage]
      */
-    customerTransactions(customerId, etag) {
-      return request(`/api/admin/customers/${encodeURIComponent(customerId)}/transactions?per_page=20`, {
-        etag,
+    customerTransactions(customerId, etag, page = 1, perPage = 20) {
+      const params = new URLSearchParams({ page: String(page), per_page: String(perPage) });
+      return request(`${customerPath(customerId)}/transactions?${params}`, { etag });
+    },
+
+    /** Enrol a customer; resolves to its card. @param {{phone: string, name: string | null}} customer */
+    addCustomer(customer) {
+      return write("POST", "/api/admin/customers", customer);
+    },
+
+    /** @param {number} customerId @param {string | null} name resolves to the card */
+    renameCustomer(customerId, name) {
+      return write("PATCH", customerPath(customerId), { name });
+    },
+
+    /**
+     * Correct a balance. @param {number} customerId
+     * @param {{points: number, reason: string, transaction_reference: string}} adjustment
+     */
+    adjustPoints(customerId, adjustment) {
+      return write("POST", `${customerPath(customerId)}/adjustments`, adjustment);
+    },
+
+    /**
+     * Refund (part of) a redemption. @param {number} customerId @param {number} transactionId
+     * @param {{points: number, reason: string | null, transaction_reference: string}} refund
+     */
+    refund(customerId, transactionId, refund) {
+      return write(
+        "POST",
+        `${customerPath(customerId)}/transactions/${encodeURIComponent(transactionId)}/reversals`,
+        refund,
+      );
+    },
+
+    /**
+     * The customer list as filtered, as CSV; resolves to {blob, filename}.
+     * @param {string} q the list's search
+     */
+    async exportCustomers(q) {
+      const response = await send(`/api/admin/customers/export.csv?${new URLSearchParams({ q })}`, {
+        timeoutMs: EXPORT_TIMEOUT_MS,
       });
+      const disposition = response.headers.get("Content-Disposition") || "";
+      const filename = /filename="([^"]+)"/.exec(disposition)?.[1] || "customers.csv";
+      return { blob: await response.blob(), filename };
     },
   };
 }

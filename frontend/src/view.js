@@ -1,5 +1,10 @@
-// Rendering. Text only ever reaches the page through textContent, so names, references and
-// details typed at a till can never become markup.
+// The DOM: screens, the list, the panel, dialogs and status lines (`show*`), and the user's
+// gestures handed to app.js (`bind*`). Text only ever reaches the page through textContent,
+// so names, references and details typed at a till can never become markup.
+
+import { changesAnnouncement, countOf, signedPoints } from "./state.js";
+
+const $ = (id) => document.getElementById(id);
 
 /**
  * E.164 as people read it: "+44 7306 506797", "+1 415-555-0123", else "+cc rest".
@@ -23,6 +28,7 @@ const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
   second: "2-digit",
   hour12: false,
 });
+const number = new Intl.NumberFormat();
 
 /** @param {string} iso an ISO 8601 time from the API */
 export function formatDateTime(iso) {
@@ -34,45 +40,120 @@ export function formatClock(date) {
   return timeFormat.format(date);
 }
 
+/** "+50", "−20", "0": a typographic minus, so a negative number reads as one. @param {number} n */
+export function formatSigned(n) {
+  if (n > 0) return `+${number.format(n)}`;
+  if (n < 0) return `−${number.format(-n)}`;
+  return "0";
+}
+
 const OPERATION_NAMES = {
   earn_points: "Earned",
   redeem_points: "Redeemed",
-  reverse_redemption: "Redemption reversed",
+  reverse_redemption: "Refunded",
   adjust_points: "Adjusted",
   open_account: "Account opened",
 };
 
-function cell(text, className) {
+function cell(text, label, className) {
   const td = document.createElement("td");
   td.textContent = text;
+  td.dataset.label = label; // the card layout on phones shows it before the value
   if (className) td.className = className;
   return td;
 }
 
-const number = new Intl.NumberFormat();
+function button(text, className, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = text;
+  if (className) b.className = className;
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+// ---- screens ----------------------------------------------------------------------------
+
+/** The sign-in screen, with `message` and the tenant filled in when known. */
+export function showSignIn(tenant, message) {
+  for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
+  $("customers-screen").hidden = true;
+  $("sign-out").hidden = true;
+  $("shop-name").textContent = "Loyalty admin";
+  $("sign-in-screen").hidden = false;
+  $("sign-in-message").textContent = message;
+  if (tenant) $("tenant").value = tenant;
+  (tenant ? $("email") : $("tenant")).focus();
+}
+
+/** @param {string} message why signing in failed */
+export function showSignInMessage(message) {
+  $("sign-in-message").textContent = message;
+}
+
+/** The customers screen of a signed-in shop. */
+export function showCustomersScreen(shopName, intervalMs) {
+  $("sign-in-screen").hidden = true;
+  $("customers-screen").hidden = false;
+  $("sign-out").hidden = false;
+  $("shop-name").textContent = shopName;
+  $("password").value = "";
+  $("interval").value = String(intervalMs);
+}
+
+/** @returns {boolean} whether the customers screen is on show */
+export function customersScreenShown() {
+  return !$("customers-screen").hidden;
+}
+
+// ---- live status --------------------------------------------------------------------------
 
 /**
- * Replace the customers table body.
- * @param {HTMLTableElement} table
- * @param {Array<object>} items customers from the API
- * @param {Set<number>} changedIds rows to highlight
- * @param {(customer: object) => void} onOpen called when a row is chosen
+ * @param {{text: string, kind: string}} status the live line (role="status")
+ * @param {{paused: boolean, retry: string, lastUpdated: Date | null}} extra
  */
-export function renderCustomers(table, items, changedIds, onOpen) {
+export function showLive(status, { paused, retry, lastUpdated }) {
+  const line = $("live-status");
+  if (line.textContent !== status.text) line.textContent = status.text;
+  line.className = `status ${status.kind}`;
+  // The countdown ticks every second: outside the live region, so it is not read out each time.
+  if ($("retry-info").textContent !== retry) $("retry-info").textContent = retry;
+  const pause = $("pause");
+  pause.textContent = paused ? "Resume" : "Pause";
+  pause.setAttribute("aria-pressed", String(paused));
+  if (lastUpdated) $("last-updated").textContent = `Last updated ${formatClock(lastUpdated)}`;
+}
+
+/** @param {string} text an error about the list ("" clears it) */
+export function showListMessage(text) {
+  $("list-message").textContent = text;
+}
+
+// ---- the customer list ----------------------------------------------------------------------
+
+/**
+ * Replace the customer rows.
+ * @param {Array<object>} items customers from the API
+ * @param {Set<number> | Map<number, number>} marked rows still marked as changed
+ * @param {{onOpen: (customer: object) => void, onSeen: (id: number) => void}} handlers
+ */
+export function showCustomers(items, marked, { onOpen, onSeen }) {
+  const table = $("customers");
   const rows = items.map((customer) => {
     const tr = document.createElement("tr");
-    tr.dataset.customerId = String(customer.customer_id);
+    const id = customer.customer_id;
+    tr.dataset.customerId = String(id);
     tr.tabIndex = 0;
-    tr.setAttribute("aria-label", `Show ledger of ${customer.name || customer.phone}`);
+    tr.setAttribute("aria-label", `${customer.name || formatPhone(customer.phone)}: show ledger`);
     tr.append(
-      cell(customer.name || "—"),
-      cell(formatPhone(customer.phone)),
-      cell(number.format(customer.points_balance), "num"),
-      cell(number.format(customer.total_points_redeemed), "num"),
-      cell(number.format(customer.total_points_earned), "num"),
-      cell(formatDateTime(customer.updated_at)),
+      cell(customer.name || "—", "Name", "name"),
+      cell(formatPhone(customer.phone), "Phone", "phone"),
+      cell(number.format(customer.points_balance), "Points", "num points"),
+      cell(number.format(customer.total_points_redeemed), "Redeemed", "num"),
+      cell(number.format(customer.total_points_earned), "Earned", "num"),
+      cell(formatDateTime(customer.updated_at), "Updated", "time"),
     );
-    if (changedIds.has(customer.customer_id)) tr.classList.add("changed");
+    if (marked.has(id)) tr.classList.add("changed");
     tr.addEventListener("click", () => onOpen(customer));
     tr.addEventListener("keydown", (event) => {
       if (event.key === "Enter" || event.key === " ") {
@@ -80,57 +161,256 @@ export function renderCustomers(table, items, changedIds, onOpen) {
         onOpen(customer);
       }
     });
+    const seen = () => tr.classList.contains("changed") && onSeen(id);
+    tr.addEventListener("mouseenter", seen);
+    tr.addEventListener("focus", seen);
     return tr;
   });
   if (rows.length === 0) {
     const tr = document.createElement("tr");
-    const td = cell("No customers match.");
+    const td = cell("No customers match.", "");
     td.colSpan = 6;
     tr.append(td);
     rows.push(tr);
   }
   table.tBodies[0].replaceChildren(...rows);
+  showChangeCount(marked.size);
   // Lets people and tests see whether a poll re-rendered anything.
   table.dataset.renderCount = String(Number(table.dataset.renderCount || 0) + 1);
 }
 
 /**
- * @param {HTMLElement} element the role="status" element
- * @param {{text: string, kind: string}} status
+ * Mark exactly the rows in `marked` as changed, without re-rendering the list.
+ * @param {Set<number> | Map<number, number>} marked
  */
-export function renderStatus(element, status) {
-  if (element.textContent !== status.text) element.textContent = status.text;
-  element.className = `status ${status.kind}`;
+export function showHighlights(marked) {
+  for (const tr of $("customers").tBodies[0].rows) {
+    tr.classList.toggle("changed", marked.has(Number(tr.dataset.customerId)));
+  }
+  showChangeCount(marked.size);
+}
+
+function showChangeCount(count) {
+  const text = changesAnnouncement(count);
+  if ($("changes").textContent !== text) $("changes").textContent = text;
 }
 
 /**
- * @param {HTMLElement} element @param {number} page @param {number} perPage @param {number} total
- * @param {HTMLButtonElement} prev @param {HTMLButtonElement} next
+ * The pager line ("Page 1 of 2 · 37 customers") and its buttons, enabled as they apply.
+ * @param {string} text @param {{previous: boolean, next: boolean}} can
  */
-export function renderPager(element, page, perPage, total, prev, next) {
-  const pages = Math.max(1, Math.ceil(total / perPage));
-  element.textContent = `Page ${page} of ${pages} · ${number.format(total)} customers`;
-  prev.disabled = page <= 1;
-  next.disabled = page >= pages;
+export function showPager(text, can) {
+  $("page-info").textContent = text;
+  $("prev-page").disabled = !can.previous;
+  $("next-page").disabled = !can.next;
 }
 
+// ---- the detail panel -----------------------------------------------------------------------
+
 /**
- * Fill the detail panel with a customer's recent ledger entries.
- * @param {HTMLElement} panel @param {{name: string, phone: string, items: Array<object>, total?: number}} detail
+ * Fill the panel with a customer's ledger entries.
+ * @param {{name: string | null, phone: string, pointsBalance: number | null, items: Array<object>,
+ *   total: number | null}} detail
+ * @param {Map<number, number>} left points still refundable per redemption id
+ * @param {(entry: object, left: number) => void} onRefund
  */
-export function renderDetail(panel, detail) {
-  panel.querySelector("#detail-title").textContent = detail.name || formatPhone(detail.phone);
-  panel.querySelector("#detail-summary").textContent =
-    `${formatPhone(detail.phone)} · recent ledger entries`;
+export function showDetail(detail, left, onRefund) {
+  const panel = $("detail");
+  $("detail-title").textContent = detail.name || formatPhone(detail.phone);
+  $("detail-summary").textContent = detail.name ? formatPhone(detail.phone) : "No name";
+  $("detail-balance").textContent =
+    detail.pointsBalance === null ? "" : `Balance: ${countOf(detail.pointsBalance, "point")}`;
   const rows = detail.items.map((entry) => {
     const tr = document.createElement("tr");
+    tr.dataset.transactionId = String(entry.transaction_id);
+    const points = signedPoints(entry);
+    const actions = cell("", "");
+    actions.className = "actions";
+    if (entry.operation_type === "redeem_points") {
+      const remaining = left.get(entry.transaction_id) ?? 0;
+      if (remaining > 0) {
+        const refund = button("Refund", "small", () => onRefund(entry, remaining));
+        refund.setAttribute("aria-label", `Refund ${entry.transaction_reference}`);
+        actions.append(refund);
+      } else {
+        actions.textContent = "Refunded";
+        actions.classList.add("muted");
+      }
+    }
     tr.append(
-      cell(OPERATION_NAMES[entry.operation_type] || entry.operation_type),
-      cell(number.format(entry.points_amount), "num"),
-      cell(entry.transaction_reference),
-      cell(formatDateTime(entry.created_at)),
+      cell(OPERATION_NAMES[entry.operation_type] || entry.operation_type, "Operation", "op"),
+      cell(formatSigned(points), "Points", `num ${points < 0 ? "minus" : "plus"}`),
+      cell(number.format(entry.balance_after), "Balance after", "num"),
+      cell(entry.transaction_reference, "Reference", "ref"),
+      cell(formatDateTime(entry.created_at), "Time", "time"),
+      actions,
     );
     return tr;
   });
   panel.querySelector("tbody").replaceChildren(...rows);
+  const total = detail.total ?? detail.items.length;
+  $("ledger-info").textContent = detail.total === null
+    ? "Loading…"
+    : `${countOf(detail.items.length, "entry", "entries")} of ${number.format(total)} shown`;
+  $("show-older").hidden = detail.items.length >= total;
+  panel.hidden = false;
 }
+
+/** Bring the panel into view and put the keyboard on its heading. */
+export function focusDetail() {
+  $("detail").scrollIntoView({ block: "nearest" });
+  $("detail-title").focus();
+}
+
+export function hideDetail() {
+  $("detail").hidden = true;
+  $("detail-message").textContent = "";
+}
+
+/** @param {string} text an error about the panel ("" clears it) */
+export function showDetailMessage(text) {
+  $("detail-message").textContent = text;
+}
+
+// ---- dialogs ----------------------------------------------------------------------------
+
+/**
+ * Ask a yes/no question in the confirmation dialog.
+ * @param {string} text what will happen @param {string} confirmLabel e.g. "Remove 10 points"
+ * @returns {Promise<boolean>}
+ */
+export function confirmAction(text, confirmLabel) {
+  const dialog = $("confirm-dialog");
+  $("confirm-text").textContent = text;
+  $("confirm-button").textContent = confirmLabel;
+  dialog.returnValue = "";
+  dialog.showModal();
+  $("confirm-button").focus();
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), {
+      once: true,
+    });
+  });
+}
+
+/**
+ * Open a form dialog and run `submit(values)` when it is sent; the dialog stays open showing
+ * the error's message when `submit` throws (or returns {error}), and closes when it succeeds.
+ * @param {string} id the dialog's id
+ * @param {{context?: string, values?: Record<string, string>,
+ *   submit: (values: Record<string, string>) => Promise<{error?: string} | void>}} options
+ */
+export function openFormDialog(id, { context = "", values = {}, submit }) {
+  const dialog = $(id);
+  const form = dialog.querySelector("form");
+  form.reset();
+  for (const [name, value] of Object.entries(values)) form.elements[name].value = value;
+  const contextLine = dialog.querySelector(".dialog-context");
+  if (contextLine) contextLine.textContent = context;
+  const message = dialog.querySelector(".message");
+  message.textContent = "";
+  dialogSubmit.set(dialog, async () => {
+    const sendButton = form.querySelector("button[type=submit]");
+    sendButton.disabled = true;
+    message.textContent = "";
+    try {
+      const fields = Object.fromEntries(new FormData(form).entries());
+      const outcome = await submit(fields);
+      if (outcome && "error" in outcome) message.textContent = outcome.error; // stays open
+      else dialog.close();
+    } catch (error) {
+      message.textContent = error.message;
+    } finally {
+      sendButton.disabled = false;
+    }
+  });
+  dialog.showModal();
+  form.querySelector("input").focus();
+}
+
+const dialogSubmit = new WeakMap();
+
+function wireDialogs() {
+  for (const dialog of document.querySelectorAll("dialog")) {
+    const form = dialog.querySelector("form");
+    if (form.method === "dialog") continue;
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      dialogSubmit.get(dialog)?.();
+    });
+    form.querySelector("[data-cancel]").addEventListener("click", () => dialog.close());
+  }
+}
+
+/** Hand a file to the browser as a download. @param {Blob} blob @param {string} filename */
+export function saveFile(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** @param {boolean} busy whether an export is under way */
+export function showExporting(busy) {
+  $("export-csv").disabled = busy;
+  $("export-csv").textContent = busy ? "Exporting…" : "Export CSV";
+}
+
+// ---- gestures ---------------------------------------------------------------------------
+
+const SEARCH_DEBOUNCE_MS = 300;
+
+/** @param {(form: {tenant: string, email: string, password: string}) => void} handler */
+export function bindSignIn(handler) {
+  $("sign-in-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    handler({
+      tenant: $("tenant").value.trim().toLowerCase(),
+      email: $("email").value.trim(),
+      password: $("password").value,
+    });
+  });
+}
+
+/** @param {Record<string, () => void>} handlers by button id */
+export function bindButtons(handlers) {
+  for (const [id, handler] of Object.entries(handlers)) {
+    $(id).addEventListener("click", () => handler());
+  }
+}
+
+/** @param {(intervalMs: number) => void} handler */
+export function bindInterval(handler) {
+  $("interval").addEventListener("change", (event) => handler(Number(event.target.value)));
+}
+
+/** @param {(q: string) => void} handler called once typing pauses */
+export function bindSearch(handler) {
+  let timer = null;
+  $("search").addEventListener("input", (event) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => handler(event.target.value.trim()), SEARCH_DEBOUNCE_MS);
+  });
+}
+
+/** @returns {string} the search box's text */
+export function searchText() {
+  return $("search").value.trim();
+}
+
+/**
+ * The browser's signals that the page deserves a fresh look: back online, focus regained,
+ * tab visible again (and hidden).
+ * @param {{onOnline: () => void, onFocus: () => void, onVisibility: (hidden: boolean) => void}} h
+ */
+export function bindPageSignals({ onOnline, onFocus, onVisibility }) {
+  window.addEventListener("online", onOnline);
+  window.addEventListener("focus", onFocus);
+  document.addEventListener("visibilitychange", () => onVisibility(document.hidden));
+}
+
+wireDialogs();

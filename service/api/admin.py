@@ -1,13 +1,20 @@
 """Admin endpoints: sign in, and the tenant's customers (``Authorization: Bearer``)."""
 
 import secrets
+from contextlib import contextmanager
 
-from flask import current_app, g, request
+from flask import Response, current_app, g, request, stream_with_context
 from flask.views import MethodView
 
 from ..auth import sign_in_admin, sign_out_admin, tenant_for_admin_token
+from ..customer_directory import (
+    add_customer,
+    export_customers_csv,
+    refund_redemption,
+    rename_customer,
+)
 from ..customer_search import customers_change_marker, list_customers
-from ..db import get_conn
+from ..db import close_conn, get_conn
 from ..loyalty import adjust_points, customer_history, customer_version
 from .common import (
     ADMIN_SECURITY,
@@ -21,10 +28,16 @@ from .schemas import (
     AdjustmentSchema,
     AdminSessionRequestSchema,
     AdminSessionSchema,
+    CustomerCardSchema,
+    CustomerChangeRequestSchema,
+    CustomerExportQuerySchema,
     CustomerListQuerySchema,
     CustomerPageSchema,
     LedgerPageSchema,
+    NewCustomerRequestSchema,
     PageQuerySchema,
+    ReversalSchema,
+    ReverseRequestSchema,
 )
 
 sessions = Blueprint(
@@ -122,6 +135,80 @@ class Customers(MethodView):
         _conditional(customers_change_marker(get_conn(), g.tenant, _settle_seconds()), args)
         return list_customers(get_conn(), g.tenant, args["q"], args["per_page"], args["cursor"])
 
+    @blp.doc(security=ADMIN_SECURITY)
+    @blp.arguments(NewCustomerRequestSchema)
+    @blp.response(201, CustomerCardSchema)
+    @problems(
+        blp,
+        {
+            400: "malformed_json",
+            401: "unauthorized",
+            409: "customer_exists",
+            422: "invalid_phone, validation_error",
+        },
+    )
+    def post(self, args):
+        """Enrol a customer (zero balance); 409 customer_exists when the phone is enrolled"""
+        return add_customer(get_conn(), g.tenant, args["phone"], args["name"]), 201
+
+
+@blp.route("/customers/<int:customer_id>")
+class Customer(MethodView):
+    @blp.doc(security=ADMIN_SECURITY)
+    @blp.arguments(CustomerChangeRequestSchema)
+    @blp.response(200, CustomerCardSchema)
+    @problems(
+        blp,
+        {
+            400: "malformed_json",
+            401: "unauthorized",
+            404: "customer_not_found",
+            422: "validation_error",
+        },
+    )
+    def patch(self, args, customer_id):
+        """Change a customer's name"""
+        return rename_customer(get_conn(), g.tenant, customer_id, args["name"])
+
+
+@blp.route("/customers/export.csv")
+class CustomersExport(MethodView):
+    @blp.doc(
+        security=ADMIN_SECURITY,
+        responses={
+            200: {
+                "description": "customer_id, phone, name, points_balance, total_points_earned, "
+                "total_points_redeemed, updated_at (UTC), streamed by customer id; text cells "
+                "a spreadsheet would read as a formula start with an apostrophe",
+                "content": {"text/csv": {"schema": {"type": "string"}}},
+            }
+        },
+    )
+    @blp.arguments(CustomerExportQuerySchema, location="query")
+    @problems(blp, {401: "unauthorized", 422: "validation_error"})
+    def get(self, args):
+        """The shop's customers matching the list's filter, as a CSV download (streamed)"""
+        rows = export_customers_csv(_batch_connection, g.tenant, args["q"])
+        return Response(
+            stream_with_context(rows),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{_export_name()}"'},
+        )
+
+
+@contextmanager
+def _batch_connection():
+    """A connection for one batch of an export, with a time budget of its own; returned to
+    the pool between batches, so a slow download does not hold it."""
+    try:
+        yield get_conn()
+    finally:
+        close_conn()
+
+
+def _export_name() -> str:
+    return f"customers-{g.tenant.slug}.csv"
+
 
 @blp.route("/customers/<int:customer_id>/transactions")
 class CustomerTransactions(MethodView):
@@ -159,6 +246,36 @@ class Adjustments(MethodView):
                 get_conn(),
                 g.tenant,
                 customer_id,
+                args["points"],
+                args["reason"],
+                args["transaction_reference"],
+            )
+        )
+
+
+@blp.route("/customers/<int:customer_id>/transactions/<int:transaction_id>/reversals")
+class Refunds(MethodView):
+    @blp.doc(security=ADMIN_SECURITY)
+    @blp.arguments(ReverseRequestSchema)
+    @points_change_responses(blp, ReversalSchema, "Points given back")
+    @problems(
+        blp,
+        {
+            400: "malformed_json",
+            401: "unauthorized",
+            404: "transaction_not_found",
+            409: "reversal_exceeds_redemption",
+            422: "validation_error, transaction_reference_reused",
+        },
+    )
+    def post(self, args, customer_id, transaction_id):
+        """Refund all (no points) or part of one of the customer's redemptions"""
+        return created_or_replayed(
+            refund_redemption(
+                get_conn(),
+                g.tenant,
+                customer_id,
+                transaction_id,
                 args["points"],
                 args["reason"],
                 args["transaction_reference"],

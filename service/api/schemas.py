@@ -199,7 +199,10 @@ class ProblemSchema(Schema):
     transaction_reference = fields.String(
         metadata={"description": "transaction_reference_reused only"}
     )
-    phone = fields.String(metadata={"description": "customer_not_found by phone: the E.164 read"})
+    phone = fields.String(
+        metadata={"description": "customer_not_found by phone, customer_exists: the E.164 read"}
+    )
+    customer_id = fields.Integer(metadata={"description": "customer_exists only"})
     expired = fields.Boolean(metadata={"description": "unauthorized only: the session expired"})
 
 
@@ -317,6 +320,31 @@ class AdjustmentSchema(OutcomeSchema):
     points_adjusted = fields.Integer(required=True, attribute="points_amount")
 
 
+class NewCustomerRequestSchema(StrictSchema):
+    phone = Phone(
+        required=True, metadata={"description": "Any form the till accepts (E.164 or national)"}
+    )
+    name = Text(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))
+
+
+class CustomerChangeRequestSchema(StrictSchema):
+    name = Text(
+        required=True,
+        allow_none=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "The new name; null clears it"},
+    )
+
+
+class CustomerExportQuerySchema(StrictSchema):
+    q = Text(
+        load_default="",
+        validate=validate.Length(max=100),
+        metadata={"description": "The list's search: a phone number, its beginning or last "
+                  "digits, or name words"},
+    )  # fmt: skip
+
+
 class AdminSessionRequestSchema(StrictSchema):
     tenant = Text(required=True, validate=validate.Length(min=1, max=64))
     email = Text(required=True, validate=validate.Length(min=1, max=254))
@@ -384,10 +412,18 @@ class LedgerEntrySchema(Schema):
     transaction_reference = fields.String(required=True)
     operation_details = fields.Dict(allow_none=True)
     created_at = UTCDateTime(required=True)
+    balance_after = fields.Integer(
+        required=True, metadata={"description": "The customer's balance right after this entry"}
+    )
 
 
 class LedgerPageSchema(PageSchema):
     items = fields.List(fields.Nested(LedgerEntrySchema), required=True)
+
+
+class IndexSchema(Schema):
+    name = fields.String(required=True)
+    links = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
 
 
 class HealthSchema(Schema):

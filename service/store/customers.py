@@ -206,3 +206,35 @@ def count_terms_up_to(cur, tenant_id: int, pattern: str, cap: int) -> int:
         (tenant_id, pattern, cap),
     )
     return row["n"]
+
+
+# ---- the customer directory (service/customer_directory.py) --------------------------------
+
+
+def card(cur, tenant_id: int, customer_id: int) -> dict | None:
+    """The customer's card (balance and totals), only when it belongs to ``tenant_id``."""
+    return fetch_one(
+        cur,
+        f"SELECT {CARD_COLUMNS} FROM {CARD_FROM} WHERE c.tenant_id = %s AND c.id = %s",
+        (tenant_id, customer_id),
+    )
+
+
+def cards_after(cur, tenant_id: int, after_id: int, limit: int) -> list[dict]:
+    """The tenant's next ``limit`` cards with ``id > after_id``, by id.
+
+    Keyset iteration for exports, on an order no write can change (unlike "most recently
+    changed first"): each batch is one short range of the tenant's index, so a walk over a
+    million customers holds no transaction open and keeps one batch in memory.
+    """
+    return fetch_all(
+        cur,
+        f"SELECT {CARD_COLUMNS} FROM {CARD_FROM} WHERE c.tenant_id = %s AND c.id > %s "
+        "ORDER BY c.id LIMIT %s",
+        (tenant_id, after_id, limit),
+    )
+
+
+def count_for_tenant(cur, tenant_id: int) -> int:
+    row = fetch_one(cur, "SELECT COUNT(*) AS n FROM customers WHERE tenant_id = %s", (tenant_id,))
+    return row["n"]

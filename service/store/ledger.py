@@ -110,10 +110,22 @@ def find_by_reference(cur, tenant_id: int, operation_type: str, reference: str) 
     )
 
 
+def _balance_effect() -> str:
+    # How a row moves the balance, from the constant EFFECTS table, never from input.
+    whens = " ".join(
+        f"WHEN '{op}' THEN {effect[0]} * points_amount" for op, effect in EFFECTS.items()
+    )
+    return f"CASE operation_type {whens} ELSE 0 END"
+
+
 def list_for_customer(cur, customer_id: int, limit: int, offset: int) -> list[dict]:
+    """A page of the customer's entries, newest first, each with ``balance_after``: the
+    balance right after it, summed over all the customer's earlier rows (a window over the
+    whole ledger of the customer, computed before the page is cut)."""
     rows = fetch_all(
         cur,
-        f"SELECT {COLUMNS} FROM phone_loyalty_transactions WHERE customer_id = %s "
+        f"SELECT {COLUMNS}, CAST(SUM({_balance_effect()}) OVER (ORDER BY id) AS SIGNED) "
+        "AS balance_after FROM phone_loyalty_transactions WHERE customer_id = %s "
         "ORDER BY id DESC LIMIT %s OFFSET %s",
         (customer_id, limit, offset),
     )
