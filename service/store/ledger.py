@@ -16,14 +16,16 @@ COLUMNS = (
 )
 
 
-def _effect_sum(position: int) -> str:
-    # Built from the constant table above, never from input.
+def _effect_sum(position: int, table: str = "") -> str:
+    # Built from the constant table above, never from input. The operation types are ASCII
+    # constants, so comparing them byte for byte (utf8mb4_bin) gives the same answer as the
+    # column's collation at a fraction of the cost: verify evaluates this for millions of rows.
     whens = " ".join(
-        f"WHEN '{op}' THEN {effect[position]} * points_amount"
+        f"WHEN '{op}' THEN {effect[position]} * {table}points_amount"
         for op, effect in EFFECTS.items()
         if effect[position]
     )
-    return f"COALESCE(SUM(CASE operation_type {whens} ELSE 0 END), 0)"
+    return f"COALESCE(SUM(CASE {table}operation_type COLLATE utf8mb4_bin {whens} ELSE 0 END), 0)"
 
 
 TOTALS_SELECT = (
@@ -157,34 +159,53 @@ def totals_through(cur, customer_id: int, transaction_id: int) -> dict:
 
 def balances_disagreeing(cur, tenant_id: int | None = None) -> tuple[int, list[dict]]:
     """(balance rows checked, the rows whose stored totals differ from their ledger's sums or
-    whose balance is negative), of one tenant or all.
+    whose balance is negative, by customer id), of one tenant or all (``tenant_id`` None).
 
-    The comparison runs in the database: one pass over the ledger grouped by customer, joined
-    to the balance rows, sending back only the rows that disagree (a million-customer tenant
-    costs seconds, not a million rows through Python).
+    A customer's ledger is every ledger row with its customer_id. The comparison runs in the
+    database and sends back only the rows that disagree. For a big tenant (or all) it reads
+    the balance rows in primary key order and sums each one's ledger rows from
+    ix_ledger_customer alone (migration 0008 made it cover operation_type and points_amount),
+    grouping as it goes: no temporary table, no sort, no ledger row read from the table
+    itself. The tenant filter sits on the balance rows only, so the index needs no tenant_id.
+    A million-customer tenant costs ~7 s on 2 cores (`make bench-scale`), not 25-40 s.
     """
-    where, params = ("WHERE tenant_id = %s", (tenant_id,)) if tenant_id else ("", ())
-    sums = f"{TOTALS_SELECT} {where} GROUP BY customer_id"
+    where, params = ("WHERE p.tenant_id = %s", (tenant_id,)) if tenant_id is not None else ("", ())
     rows = fetch_all(
         cur,
-        "SELECT p.customer_id, p.phone, t.slug AS tenant, p.points_balance, "
+        "SELECT p.customer_id, p.tenant_id, p.phone, p.points_balance, "
         "p.total_points_earned, p.total_points_redeemed, "
-        "COALESCE(l.points_balance, 0) AS expected_points_balance, "
-        "COALESCE(l.total_points_earned, 0) AS expected_total_points_earned, "
-        "COALESCE(l.total_points_redeemed, 0) AS expected_total_points_redeemed "
-        f"FROM customer_loyalty_points p JOIN tenants t ON t.id = p.tenant_id "
-        f"LEFT JOIN ({sums}) l ON l.customer_id = p.customer_id "
-        f"{where.replace('tenant_id', 'p.tenant_id')} "
-        + ("AND " if where else "WHERE ")
-        + "(p.points_balance <> COALESCE(l.points_balance, 0) "
-        "OR p.total_points_earned <> COALESCE(l.total_points_earned, 0) "
-        "OR p.total_points_redeemed <> COALESCE(l.total_points_redeemed, 0) "
-        "OR p.points_balance < 0) ORDER BY p.customer_id",
-        params + params,
+        f"{_effect_sum(0, 'l.')} AS expected_points_balance, "
+        f"{_effect_sum(1, 'l.')} AS expected_total_points_earned, "
+        f"{_effect_sum(2, 'l.')} AS expected_total_points_redeemed "
+        "FROM customer_loyalty_points p "
+        "LEFT JOIN phone_loyalty_transactions l ON l.customer_id = p.customer_id "
+        # Grouped by the balance row's primary key, the order it is read in (p.customer_id
+        # would need a temporary table); the few disagreeing rows are sorted below.
+        f"{where} GROUP BY p.id "
+        "HAVING p.points_balance <> expected_points_balance "
+        "OR p.total_points_earned <> expected_total_points_earned "
+        "OR p.total_points_redeemed <> expected_total_points_redeemed "
+        "OR p.points_balance < 0",
+        params,
     )
-    checked = fetch_one(cur, f"SELECT COUNT(*) AS n FROM customer_loyalty_points {where}", params)[
-        "n"
-    ]
+    rows.sort(key=lambda row: row["customer_id"])
+    if rows:
+        # The tenants' slugs for the report, looked up for the few rows that disagree only
+        # (joined above, tenants cost one more lookup per balance row when checking them all).
+        ids = sorted({row["tenant_id"] for row in rows})
+        slugs = {
+            t["id"]: t["slug"]
+            for t in fetch_all(
+                cur,
+                f"SELECT id, slug FROM tenants WHERE id IN ({', '.join(['%s'] * len(ids))})",
+                tuple(ids),
+            )
+        }
+        for row in rows:
+            row["tenant"] = slugs[row["tenant_id"]]
+    checked = fetch_one(
+        cur, f"SELECT COUNT(*) AS n FROM customer_loyalty_points p {where}", params
+    )["n"]
     return checked, rows
 
 
