@@ -102,7 +102,21 @@ class PrivateMariaDB:
         self.process.wait(timeout=10)
 
     def freeze(self) -> None:
+        """SIGSTOP, returning once the kernel reports every thread of the server stopped
+        (the signal is asynchronous: a query could still be answered just after it)."""
         self.process.send_signal(signal.SIGSTOP)
+        tasks = Path(f"/proc/{self.process.pid}/task")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            states = []
+            for task in tasks.iterdir():
+                try:
+                    states.append((task / "stat").read_text().rsplit(")", 1)[1].split()[0])
+                except (FileNotFoundError, IndexError):
+                    continue
+            if states and all(state in ("T", "t") for state in states):
+                return
+            time.sleep(0.01)
 
     def thaw(self) -> None:
         self.process.send_signal(signal.SIGCONT)
