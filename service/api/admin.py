@@ -18,6 +18,8 @@ from ..db import close_conn, get_conn
 from ..loyalty import adjust_points, customer_history, customer_version
 from .common import (
     ADMIN_SECURITY,
+    REVERSAL_ERRORS,
+    WRITE_UNAVAILABLE,
     Blueprint,
     created_or_replayed,
     points_change_responses,
@@ -237,6 +239,7 @@ class Adjustments(MethodView):
             404: "customer_not_found",
             409: "insufficient_points",
             422: "validation_error, transaction_reference_reused",
+            503: WRITE_UNAVAILABLE,
         },
     )
     def post(self, args, customer_id):
@@ -258,16 +261,7 @@ class Refunds(MethodView):
     @blp.doc(security=ADMIN_SECURITY)
     @blp.arguments(ReverseRequestSchema)
     @points_change_responses(blp, ReversalSchema, "Points given back")
-    @problems(
-        blp,
-        {
-            400: "malformed_json",
-            401: "unauthorized",
-            404: "transaction_not_found",
-            409: "reversal_exceeds_redemption",
-            422: "validation_error, transaction_reference_reused",
-        },
-    )
+    @problems(blp, REVERSAL_ERRORS)
     def post(self, args, customer_id, transaction_id):
         """Refund all (no points) or part of one of the customer's redemptions"""
         return created_or_replayed(

@@ -62,3 +62,17 @@ def created_or_replayed(outcome: dict):
     if not outcome["replayed"]:
         observability.points_changed(g.tenant, outcome)
     return outcome, 200 if outcome["replayed"] else 201
+
+
+# What any points change may answer when the database is in trouble (see errors.py): the first
+# two changed nothing; outcome_unknown may have, and a retry with the same reference tells.
+WRITE_UNAVAILABLE = "database_busy, database_unavailable, outcome_unknown"
+
+REVERSAL_ERRORS = {
+    400: "malformed_json",
+    401: "unauthorized",
+    404: "transaction_not_found",
+    409: "reversal_exceeds_redemption",
+    422: "validation_error, transaction_reference_reused",
+    503: WRITE_UNAVAILABLE,
+}

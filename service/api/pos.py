@@ -13,7 +13,15 @@ from ..loyalty import (
     redeem_points,
     reverse_redemption,
 )
-from .common import POS_SECURITY, Blueprint, created_or_replayed, points_change_responses, problems
+from .common import (
+    POS_SECURITY,
+    REVERSAL_ERRORS,
+    WRITE_UNAVAILABLE,
+    Blueprint,
+    created_or_replayed,
+    points_change_responses,
+    problems,
+)
 from .schemas import (
     CustomerCardSchema,
     EarningSchema,
@@ -64,7 +72,7 @@ REDEEM_ERRORS = {
     409: "insufficient_points",
     413: "payload_too_large",
     422: "invalid_phone, validation_error, transaction_reference_reused",
-    503: "database_busy, database_unavailable",
+    503: WRITE_UNAVAILABLE,
 }
 
 
@@ -110,16 +118,7 @@ class Reverse(MethodView):
     @blp.doc(security=POS_SECURITY)
     @blp.arguments(ReverseRequestSchema)
     @points_change_responses(blp, ReversalSchema, "Points given back")
-    @problems(
-        blp,
-        {
-            400: "malformed_json",
-            401: "unauthorized",
-            404: "transaction_not_found",
-            409: "reversal_exceeds_redemption",
-            422: "validation_error, transaction_reference_reused",
-        },
-    )
+    @problems(blp, REVERSAL_ERRORS)
     def post(self, args, transaction_reference):
         """Give back all or part of a redemption (a refunded order)"""
         return created_or_replayed(
