@@ -1,6 +1,7 @@
 """Loyalty Points Live Sync: the HTTP service. ``create_app()`` is the application factory."""
 
 from flask import Flask, request
+from flask.sessions import SessionInterface
 from flask_cors import CORS
 from flask_smorest import Api
 from werkzeug.exceptions import RequestURITooLarge
@@ -26,6 +27,17 @@ class LoyaltyApi(Api):
     DEFAULT_ERROR_RESPONSE_NAME = None
 
 
+class NoCookieSessions(SessionInterface):
+    """The API keeps no cookie session (admins send a bearer token, tills a key): Flask's
+    default would still build a signing serializer for every request to look for one."""
+
+    def open_session(self, app, request):
+        return None  # Flask then uses a null session, which refuses writes
+
+    def save_session(self, app, session, response):
+        pass
+
+
 def _no_store(response):
     # Balances change at the till at any moment: no browser, proxy or CDN may keep a copy.
     response.headers.update(NO_STORE_HEADERS)
@@ -42,6 +54,7 @@ def _refuse_long_urls():
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app from the environment (see ``config.load_config``), then ``test_config``."""
     app = Flask(__name__)
+    app.session_interface = NoCookieSessions()
     # "/api//x" is a 404 like any unknown URL, not a 308 to "/api/x".
     app.url_map.merge_slashes = False
     app.before_request(_refuse_long_urls)

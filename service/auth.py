@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from cachetools import TTLCache
@@ -54,7 +55,7 @@ def create_pos_key(conn, tenant: Tenant, label: str = "") -> str:
 def revoke_pos_key(conn, prefix: str) -> bool:
     """Revoke the key with this public prefix; False when no active key has it.
 
-    Takes effect at once in this process, within POS_KEY_CACHE_SECONDS in the others.
+    Takes effect at once in this process, within CREDENTIAL_CACHE_SECONDS in the others.
     """
     revoked = run_in_transaction(conn, lambda cur: pos_keys.revoke(cur, prefix)) == 1
     _forget_known_pos_keys()
@@ -67,34 +68,64 @@ def revoke_labelled_pos_keys(conn, tenant: Tenant, label: str) -> int:
     return revoked
 
 
+class KnownCredentials:
+    """Credentials found valid a moment ago, kept so the hot paths (a till's lookup, the admin
+    page's poll) make no database round trip to check them again.
+
+    Bounded in size, and short-lived on purpose: a credential revoked by another process (the
+    CLI, another gunicorn worker) keeps working here for at most ``seconds``; one revoked by
+    this process is forgotten at once (``forget_all``). Entries are keyed by a digest of the
+    whole credential, so a wrong secret never matches one.
+    """
+
+    def __init__(self, seconds: float, size: int = 10_000, timer=time.monotonic):
+        self.seconds = seconds
+        self._cache: TTLCache = TTLCache(maxsize=size, ttl=seconds, timer=timer)
+        self._lock = threading.Lock()  # cachetools caches are not thread-safe
+
+    @staticmethod
+    def digest(*parts: str | None) -> bytes:
+        joined = "\0".join(part or "" for part in parts)
+        return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).digest()
+
+    def get(self, digest: bytes):
+        with self._lock:
+            return self._cache.get(digest)
+
+    def remember(self, digest: bytes, value) -> None:
+        with self._lock:
+            self._cache[digest] = value
+
+    def forget_all(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+
+# How long a known POS key or admin session is believed without asking the database again.
+CREDENTIAL_CACHE_SECONDS = 5
+known_pos_keys = KnownCredentials(CREDENTIAL_CACHE_SECONDS)
+known_admin_sessions = KnownCredentials(CREDENTIAL_CACHE_SECONDS)
+
+
 def _forget_known_pos_keys() -> None:
-    with _pos_key_cache_lock:
-        _pos_key_cache.clear()
+    known_pos_keys.forget_all()
 
 
-# Known-good POS keys, so the till's hot path makes no database round trip to check its key.
-# Bounded, and short-lived on purpose: a revoked key keeps working for at most this long
-# (per process) after `pos-keys revoke`.
-POS_KEY_CACHE_SECONDS = 5
-POS_KEY_CACHE_SIZE = 10_000
-_pos_key_cache: TTLCache = TTLCache(maxsize=POS_KEY_CACHE_SIZE, ttl=POS_KEY_CACHE_SECONDS)
-_pos_key_cache_lock = threading.Lock()  # cachetools caches are not thread-safe
+def is_known_pos_key(key: str | None) -> bool:
+    """True when ``key`` was found valid within the last CREDENTIAL_CACHE_SECONDS (no database)."""
+    return known_pos_keys.get(KnownCredentials.digest(key)) is not None
 
 
 def tenant_for_pos_key(conn, key: str | None) -> Tenant:
     """The tenant an active POS key belongs to; raises Unauthorized for anything else.
 
-    A key seen valid within the last POS_KEY_CACHE_SECONDS is answered from memory.
+    A key seen valid within the last CREDENTIAL_CACHE_SECONDS is answered from memory.
     """
-    # The cache is keyed by a digest of the whole key, so a wrong secret never hits it.
-    digest = hashlib.sha256((key or "").encode("utf-8", "surrogatepass")).digest()
-    with _pos_key_cache_lock:
-        cached = _pos_key_cache.get(digest)
-    if cached is not None:
-        return cached
-    tenant = _check_pos_key(conn, key)
-    with _pos_key_cache_lock:
-        _pos_key_cache[digest] = tenant
+    digest = KnownCredentials.digest(key)
+    tenant = known_pos_keys.get(digest)
+    if tenant is None:
+        tenant = _check_pos_key(conn, key)
+        known_pos_keys.remember(digest, tenant)
     return tenant
 
 
@@ -124,7 +155,9 @@ def create_admin(conn, tenant: Tenant, email: str, password: str) -> int:
             return existing["id"]
         return admin_users.insert(cur, tenant.id, email, password_hash)
 
-    return run_in_transaction(conn, work)
+    admin_id = run_in_transaction(conn, work)
+    known_admin_sessions.forget_all()  # the old tokens stop working here at once
+    return admin_id
 
 
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
@@ -173,17 +206,37 @@ def sign_out_admin(conn, secret_key: str, max_age: int, header: str | None) -> N
     revoked = run_in_transaction(
         conn, lambda cur: admin_users.revoke_sessions(cur, admin["id"], admin["session_generation"])
     )
+    known_admin_sessions.forget_all()
     if not revoked:
         raise Unauthorized("The session is no longer valid; sign in again.")
 
 
 def _admin_for_token(conn, secret_key: str, max_age: int, header: str | None) -> dict:
-    """The admin row (with its tenant) of a valid, unrevoked token; one primary-key read."""
+    """The admin row (with its tenant) of a valid, unrevoked, unexpired token.
+
+    A token found valid within the last CREDENTIAL_CACHE_SECONDS is answered from memory
+    (until it expires); else its signature is checked and its admin read (one primary-key
+    read). Raises Unauthorized.
+    """
     scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Sign in and send the token as 'Authorization: Bearer <token>'.")
+    # The key and lifetime are part of the digest: a token is known only under what signed it.
+    digest = KnownCredentials.digest(secret_key, str(max_age), token.strip())
+    known = known_admin_sessions.get(digest)
+    if known is not None and time.time() < known[1]:
+        return known[0]
+    admin, expires_at = _check_admin_token(conn, secret_key, max_age, token.strip())
+    known_admin_sessions.remember(digest, (admin, expires_at))
+    return admin
+
+
+def _check_admin_token(conn, secret_key: str, max_age: int, token: str) -> tuple[dict, float]:
+    """(admin row, expiry as a Unix time) of a valid token; raises Unauthorized."""
     try:
-        claims = _serializer(secret_key).loads(token.strip(), max_age=max_age)
+        claims, signed_at = _serializer(secret_key).loads(
+            token, max_age=max_age, return_timestamp=True
+        )
     except SignatureExpired as exc:
         raise Unauthorized("The session has expired; sign in again.", expired=True) from exc
     except BadSignature as exc:
@@ -198,4 +251,4 @@ def _admin_for_token(conn, secret_key: str, max_age: int, header: str | None) ->
         or admin["session_generation"] != claims.get("gen")
     ):
         raise Unauthorized("The session is no longer valid; sign in again.")
-    return admin
+    return admin, signed_at.timestamp() + max_age

@@ -15,6 +15,7 @@ from flask import Flask, current_app, request
 from flask_limiter import Limiter
 
 from .api.parsing import loads_strict
+from .auth import is_known_pos_key
 from .identities import normalize_email, normalize_slug
 
 
@@ -37,6 +38,24 @@ def _failed(response) -> bool:
     return response.status_code == 401
 
 
+def _needs_no_limit() -> bool:
+    """True for the requests no limit applies to, so the limiter skips them whole.
+
+    Only sign-ins and POS requests are limited, and a POS request whose key was seen valid a
+    moment ago (``auth.is_known_pos_key``) cannot be a wrong-key guess: the tills' hot path
+    pays nothing for the limit that is there to stop key guessing.
+    """
+    blueprint = request.blueprint
+    if blueprint == _LIMITED["sessions"]:
+        return False
+    if blueprint == _LIMITED["pos"]:
+        return is_known_pos_key(request.headers.get("X-API-Key"))
+    return True
+
+
+_LIMITED: dict[str, str] = {}
+
+
 def _config(name: str):
     return lambda: current_app.config[name]
 
@@ -54,6 +73,8 @@ def init_app(app: Flask, sessions_blueprint, pos_blueprint) -> Limiter:
         "RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
     )
     limiter = Limiter(client_address, app=app)
+    _LIMITED.update(sessions=sessions_blueprint.name, pos=pos_blueprint.name)
+    limiter.request_filter(_needs_no_limit)
     # Every attempt from an address counts (each costs a password check)...
     limiter.limit(
         _config("SIGN_IN_LIMIT_PER_ADDRESS"),

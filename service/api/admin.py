@@ -122,7 +122,7 @@ def _settle_seconds() -> float:
 class Customers(MethodView):
     @blp.etag
     @blp.doc(security=ADMIN_SECURITY)
-    @blp.arguments(CustomerListQuerySchema, location="query")
+    @blp.arguments(CustomerListQuerySchema(), location="query")
     @blp.response(200, CustomerPageSchema)
     @problems(blp, {401: "unauthorized", 422: "validation_error, invalid_cursor"})
     def get(self, args):

@@ -54,7 +54,7 @@ def authenticate_pos():
 @blp.route("/loyalty/phone-lookup")
 class PhoneLookup(MethodView):
     @blp.doc(security=POS_SECURITY)
-    @blp.arguments(PhoneLookupQuery, location="query")
+    @blp.arguments(PhoneLookupQuery(), location="query")
     @blp.response(200, CustomerCardSchema)
     @problems(
         blp,
