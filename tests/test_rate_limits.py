@@ -152,3 +152,37 @@ def test_a_shared_store_limits_across_processes(database, shop, redis_prefix):
         redis.Redis.from_url("redis://127.0.0.1:6379/0").scan_iter(match=f"*{redis_prefix}*")
     )
     assert keys, "the counts live in Redis"
+
+
+def test_requests_no_limit_applies_to_never_reach_the_limiter(app, client, shop, monkeypatch):
+    """The hot paths (a till's known key, the admin page) pay nothing for the limits; a key
+    the process does not know yet, or a sign-in, is still counted."""
+    checked = []
+    limiter = app.extensions["rate_limits"].limiter
+    for method in ("test", "hit"):
+        real = getattr(limiter, method)
+        monkeypatch.setattr(
+            limiter, method, lambda *a, _real=real, **k: checked.append(a) or _real(*a, **k)
+        )
+    phone = "+447306506797"
+    shop.add_customer(phone, points=10)
+    auth.known_pos_keys.forget_all()
+    assert (
+        client.get(LOOKUP, query_string={"phone": phone}, headers=shop.pos_headers).status_code
+        == 200
+    )
+    assert len(checked) == 1  # an unknown key: checked, then known
+    token = sign_in(client, shop).json["token"]
+    assert len(checked) == 3  # a sign-in: per address and per account
+    checked.clear()
+    assert (
+        client.get(LOOKUP, query_string={"phone": phone}, headers=shop.pos_headers).status_code
+        == 200
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/admin/customers", headers=headers).status_code == 200
+    assert client.get("/healthz").status_code == 200
+    assert checked == []
+    wrong = client.get(LOOKUP, query_string={"phone": phone}, headers={"X-API-Key": "lpk_a_b"})
+    assert_problem(wrong, 401, "unauthorized")
+    assert len(checked) == 2  # a wrong key: checked, and its failure counted
