@@ -2,6 +2,7 @@
 
 import secrets
 from contextlib import contextmanager
+from functools import partial
 
 from flask import Response, current_app, g, request, stream_with_context
 from flask.views import MethodView
@@ -16,15 +17,7 @@ from ..customer_directory import (
 from ..customer_search import customers_change_marker, list_customers
 from ..db import close_conn, get_conn
 from ..loyalty import adjust_points, customer_history, customer_version
-from .common import (
-    ADMIN_SECURITY,
-    REVERSAL_ERRORS,
-    WRITE_UNAVAILABLE,
-    Blueprint,
-    created_or_replayed,
-    points_change_responses,
-    problems,
-)
+from .common import ADMIN_SECURITY, REVERSAL_PROBLEMS, Blueprint, created_or_replayed, endpoint
 from .schemas import (
     AdjustmentRequestSchema,
     AdjustmentSchema,
@@ -50,16 +43,19 @@ blp = Blueprint(
 )
 
 
+# The kinds of admin endpoint (see ``common.endpoint``).
+admin_endpoint = partial(endpoint, blp, security=ADMIN_SECURITY)
+admin_points_change = partial(endpoint, blp, security=ADMIN_SECURITY, replay=True, status=201)
+
+
 @sessions.route("/session")
 class AdminSession(MethodView):
-    @sessions.arguments(AdminSessionRequestSchema)
-    @sessions.response(200, AdminSessionSchema)
-    @problems(
+    @endpoint(
         sessions,
-        {
-            400: "malformed_json",
+        body=AdminSessionRequestSchema,
+        response=AdminSessionSchema,
+        problems={
             401: "unauthorized",
-            422: "validation_error",
             429: "rate_limited (per account and per client address)",
             503: "sign_in_busy",
         },
@@ -75,10 +71,13 @@ class AdminSession(MethodView):
             args["password"],
         )
 
-    @sessions.doc(security=ADMIN_SECURITY)
-    @sessions.response(204, description="Signed out: this token (and every earlier one of the "
-                       "same admin) no longer works")  # fmt: skip
-    @problems(sessions, {401: "unauthorized"})
+    @endpoint(
+        sessions,
+        security=ADMIN_SECURITY,
+        status=204,
+        description="Signed out: this token (and every earlier one of the same admin) no "
+        "longer works",
+    )
     def delete(self):
         """Sign out: revoke the session token sent in 'Authorization: Bearer'"""
         sign_out_admin(
@@ -120,11 +119,12 @@ def _settle_seconds() -> float:
 
 @blp.route("/customers")
 class Customers(MethodView):
-    @blp.etag
-    @blp.doc(security=ADMIN_SECURITY)
-    @blp.arguments(CustomerListQuerySchema(), location="query")
-    @blp.response(200, CustomerPageSchema)
-    @problems(blp, {401: "unauthorized", 422: "validation_error, invalid_cursor"})
+    @admin_endpoint(
+        query=CustomerListQuerySchema,
+        response=CustomerPageSchema,
+        problems={422: "invalid_cursor"},
+        conditional=True,
+    )
     def get(self, args):
         """List or search the shop's customers, a keyset page at a time (conditional: ETag/304)
 
@@ -137,17 +137,11 @@ class Customers(MethodView):
         _conditional(customers_change_marker(get_conn(), g.tenant, _settle_seconds()), args)
         return list_customers(get_conn(), g.tenant, args["q"], args["per_page"], args["cursor"])
 
-    @blp.doc(security=ADMIN_SECURITY)
-    @blp.arguments(NewCustomerRequestSchema)
-    @blp.response(201, CustomerCardSchema)
-    @problems(
-        blp,
-        {
-            400: "malformed_json",
-            401: "unauthorized",
-            409: "customer_exists",
-            422: "invalid_phone, validation_error",
-        },
+    @admin_endpoint(
+        body=NewCustomerRequestSchema,
+        response=CustomerCardSchema,
+        status=201,
+        problems={409: "customer_exists", 422: "invalid_phone"},
     )
     def post(self, args):
         """Enrol a customer (zero balance); 409 customer_exists when the phone is enrolled"""
@@ -156,17 +150,10 @@ class Customers(MethodView):
 
 @blp.route("/customers/<int:customer_id>")
 class Customer(MethodView):
-    @blp.doc(security=ADMIN_SECURITY)
-    @blp.arguments(CustomerChangeRequestSchema)
-    @blp.response(200, CustomerCardSchema)
-    @problems(
-        blp,
-        {
-            400: "malformed_json",
-            401: "unauthorized",
-            404: "customer_not_found",
-            422: "validation_error",
-        },
+    @admin_endpoint(
+        body=CustomerChangeRequestSchema,
+        response=CustomerCardSchema,
+        problems={404: "customer_not_found"},
     )
     def patch(self, args, customer_id):
         """Change a customer's name"""
@@ -175,19 +162,19 @@ class Customer(MethodView):
 
 @blp.route("/customers/export.csv")
 class CustomersExport(MethodView):
-    @blp.doc(
-        security=ADMIN_SECURITY,
-        responses={
-            200: {
-                "description": "customer_id, phone, name, points_balance, total_points_earned, "
-                "total_points_redeemed, updated_at (UTC), streamed by customer id; text cells "
-                "a spreadsheet would read as a formula start with an apostrophe",
-                "content": {"text/csv": {"schema": {"type": "string"}}},
+    @admin_endpoint(
+        query=CustomerExportQuerySchema,
+        doc={
+            "responses": {
+                200: {
+                    "description": "customer_id, phone, name, points_balance, total_points_earned, "
+                    "total_points_redeemed, updated_at (UTC), streamed by customer id; text cells "
+                    "a spreadsheet would read as a formula start with an apostrophe",
+                    "content": {"text/csv": {"schema": {"type": "string"}}},
+                }
             }
         },
     )
-    @blp.arguments(CustomerExportQuerySchema, location="query")
-    @problems(blp, {401: "unauthorized", 422: "validation_error"})
     def get(self, args):
         """The shop's customers matching the list's filter, as a CSV download (streamed)"""
         rows = export_customers_csv(_batch_connection, g.tenant, args["q"])
@@ -214,11 +201,12 @@ def _export_name() -> str:
 
 @blp.route("/customers/<int:customer_id>/transactions")
 class CustomerTransactions(MethodView):
-    @blp.etag
-    @blp.doc(security=ADMIN_SECURITY)
-    @blp.arguments(PageQuerySchema, location="query")
-    @blp.response(200, LedgerPageSchema)
-    @problems(blp, {401: "unauthorized", 404: "customer_not_found", 422: "validation_error"})
+    @admin_endpoint(
+        query=PageQuerySchema,
+        response=LedgerPageSchema,
+        problems={404: "customer_not_found"},
+        conditional=True,
+    )
     def get(self, args, customer_id):
         """A customer's ledger entries, newest first (conditional: ETag/304)"""
         version = customer_version(get_conn(), g.tenant, customer_id)
@@ -228,18 +216,14 @@ class CustomerTransactions(MethodView):
 
 @blp.route("/customers/<int:customer_id>/adjustments")
 class Adjustments(MethodView):
-    @blp.doc(security=ADMIN_SECURITY)
-    @blp.arguments(AdjustmentRequestSchema)
-    @points_change_responses(blp, AdjustmentSchema, "Adjusted")
-    @problems(
-        blp,
-        {
-            400: "malformed_json",
-            401: "unauthorized",
+    @admin_points_change(
+        body=AdjustmentRequestSchema,
+        response=AdjustmentSchema,
+        description="Adjusted",
+        problems={
             404: "customer_not_found",
             409: "insufficient_points",
-            422: "validation_error, transaction_reference_reused",
-            503: WRITE_UNAVAILABLE,
+            422: "transaction_reference_reused",
         },
     )
     def post(self, args, customer_id):
@@ -258,10 +242,12 @@ class Adjustments(MethodView):
 
 @blp.route("/customers/<int:customer_id>/transactions/<int:transaction_id>/reversals")
 class Refunds(MethodView):
-    @blp.doc(security=ADMIN_SECURITY)
-    @blp.arguments(ReverseRequestSchema)
-    @points_change_responses(blp, ReversalSchema, "Points given back")
-    @problems(blp, REVERSAL_ERRORS)
+    @admin_points_change(
+        body=ReverseRequestSchema,
+        response=ReversalSchema,
+        description="Points given back",
+        problems=REVERSAL_PROBLEMS,
+    )
     def post(self, args, customer_id, transaction_id):
         """Refund all (no points) or part of one of the customer's redemptions"""
         return created_or_replayed(

@@ -1,4 +1,5 @@
-"""What the blueprints share: error documentation, security schemes, replay statuses."""
+"""What the blueprints share: the one decorator per kind of endpoint (its docs, arguments,
+responses and problems), security schemes, replay statuses."""
 
 import flask_smorest
 from flask import g
@@ -20,37 +21,86 @@ class Blueprint(flask_smorest.Blueprint):
         self.common_problems = problems or {}
 
 
-def problems(blp, responses: dict[int, str]):
-    """Document problem+json error responses: ``{status: "code, code"}`` (decorator)."""
+POS_SECURITY = [{"PosApiKey": []}]
+ADMIN_SECURITY = [{"AdminSession": []}]
 
-    # Any request line may be too long (werkzeug's RequestURITooLarge, see create_app).
-    responses = {414: "uri_too_long", **getattr(blp, "common_problems", {}), **responses}
+# What any points change may answer when the database is in trouble (see errors.py): the first
+# two changed nothing; outcome_unknown may have, and a retry with the same reference tells.
+WRITE_UNAVAILABLE = "database_busy, database_unavailable, outcome_unknown"
+
+
+def endpoint(
+    blp,
+    *,
+    problems: dict[int, str] | None = None,
+    security: list | None = None,
+    query=None,
+    body=None,
+    response=None,
+    status: int = 200,
+    description: str | None = None,
+    replay: bool = False,
+    conditional: bool = False,
+    doc: dict | None = None,
+):
+    """Everything the API says about an endpoint, as ONE decorator: its security, its
+    arguments (``query`` or JSON ``body`` schema, parsed before the view runs), its success
+    response, and every problem+json it may answer.
+
+    The problems every endpoint of a kind shares are added here, so no copy can forget one:
+    414 for any request; 401 with ``security``; 400/413/422 with a JSON ``body``; 422 with
+    ``query``; a points change (``replay``) answers 201 when made, 200 when it replays an
+    earlier request, and the 503s of WRITE_UNAVAILABLE. ``conditional`` adds ETag/304.
+    Schemas may be given as classes: each is instantiated once, here, not per request.
+    """
+    codes: dict[int, list[str]] = {}
+
+    def add(found: dict[int, str]) -> None:
+        for code_status, names in found.items():
+            for name in names.split(", "):
+                if name not in codes.setdefault(code_status, []):
+                    codes[code_status].append(name)
+
+    add({414: "uri_too_long"})  # any request line (werkzeug's RequestURITooLarge)
+    add(getattr(blp, "common_problems", {}))
+    if security:
+        add({401: "unauthorized"})
+    if body is not None:
+        add({400: "malformed_json", 413: "payload_too_large", 422: "validation_error"})
+    if query is not None:
+        add({422: "validation_error"})
+    add(problems or {})
+    if replay:
+        add({503: WRITE_UNAVAILABLE})
 
     def decorate(view):
-        for status, codes in sorted(responses.items(), reverse=True):
+        for code_status, names in sorted(codes.items(), reverse=True):
             view = blp.alt_response(
-                status,
+                code_status,
                 schema=ProblemSchema,
                 content_type=PROBLEM_MIMETYPE,
-                description=f"Problem: {codes}",
+                description=f"Problem: {', '.join(names)}",
             )(view)
+        if replay:
+            view = blp.alt_response(200, schema=response, success=True, description="Replay")(view)
+        if response is not None or description is not None:
+            view = blp.response(status, response, description=description)(view)
+        if query is not None:
+            view = blp.arguments(_instance(query), location="query")(view)
+        if body is not None:
+            view = blp.arguments(_instance(body))(view)
+        if security or doc:
+            view = blp.doc(**({"security": security} if security else {}), **(doc or {}))(view)
+        if conditional:
+            view = blp.etag(view)
         return view
 
     return decorate
 
 
-POS_SECURITY = [{"PosApiKey": []}]
-ADMIN_SECURITY = [{"AdminSession": []}]
-
-
-def points_change_responses(blp, schema, description: str):
-    """Document a points change: 201 when made, 200 when it replays an earlier request."""
-
-    def decorate(view):
-        view = blp.alt_response(200, schema=schema, success=True, description="Replay")(view)
-        return blp.response(201, schema, description=description)(view)
-
-    return decorate
+def _instance(schema):
+    # webargs instantiates a schema class on every request; an instance is built once.
+    return schema() if isinstance(schema, type) else schema
 
 
 def created_or_replayed(outcome: dict):
@@ -64,15 +114,9 @@ def created_or_replayed(outcome: dict):
     return outcome, 200 if outcome["replayed"] else 201
 
 
-# What any points change may answer when the database is in trouble (see errors.py): the first
-# two changed nothing; outcome_unknown may have, and a retry with the same reference tells.
-WRITE_UNAVAILABLE = "database_busy, database_unavailable, outcome_unknown"
-
-REVERSAL_ERRORS = {
-    400: "malformed_json",
-    401: "unauthorized",
+# A reversal's own problems, alike for the till and the admin page.
+REVERSAL_PROBLEMS = {
     404: "transaction_not_found",
     409: "reversal_exceeds_redemption",
-    422: "validation_error, transaction_reference_reused",
-    503: WRITE_UNAVAILABLE,
+    422: "transaction_reference_reused",
 }

@@ -3,7 +3,7 @@
 from flask.views import MethodView
 
 from ..db import get_conn
-from .common import Blueprint, problems
+from .common import Blueprint, endpoint
 from .schemas import HealthSchema
 
 # A load balancer's probe must get its answer quickly, even from a frozen database.
@@ -14,7 +14,7 @@ blp = Blueprint("health", __name__, description="Probes for process managers and
 
 @blp.route("/healthz")
 class Health(MethodView):
-    @blp.response(200, HealthSchema)
+    @endpoint(blp, response=HealthSchema)
     def get(self):
         """The process is up (does not touch the database)"""
         return {"status": "ok"}
@@ -22,8 +22,7 @@ class Health(MethodView):
 
 @blp.route("/readyz")
 class Ready(MethodView):
-    @blp.response(200, HealthSchema)
-    @problems(blp, {503: "database_unavailable"})
+    @endpoint(blp, response=HealthSchema, problems={503: "database_unavailable"})
     def get(self):
         """The database answers (within READY_BUDGET seconds)"""
         with get_conn(time_budget=READY_BUDGET).cursor() as cur:

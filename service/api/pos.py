@@ -1,5 +1,7 @@
 """POS endpoints (``X-API-Key``): look a customer up by phone, redeem points."""
 
+from functools import partial
+
 from flask import g, request
 from flask.views import MethodView
 
@@ -13,15 +15,7 @@ from ..loyalty import (
     redeem_points,
     reverse_redemption,
 )
-from .common import (
-    POS_SECURITY,
-    REVERSAL_ERRORS,
-    WRITE_UNAVAILABLE,
-    Blueprint,
-    created_or_replayed,
-    points_change_responses,
-    problems,
-)
+from .common import POS_SECURITY, REVERSAL_PROBLEMS, Blueprint, created_or_replayed, endpoint
 from .schemas import (
     CustomerCardSchema,
     EarningSchema,
@@ -44,6 +38,11 @@ blp = Blueprint(
 )
 
 
+# The two kinds of till endpoint (see ``common.endpoint``).
+till_read = partial(endpoint, blp, security=POS_SECURITY)
+till_points_change = partial(endpoint, blp, security=POS_SECURITY, replay=True, status=201)
+
+
 @blp.before_request
 def authenticate_pos():
     # Credentials first: a request without a valid key learns nothing about its body.
@@ -53,27 +52,27 @@ def authenticate_pos():
 
 @blp.route("/loyalty/phone-lookup")
 class PhoneLookup(MethodView):
-    @blp.doc(security=POS_SECURITY)
-    @blp.arguments(PhoneLookupQuery(), location="query")
-    @blp.response(200, CustomerCardSchema)
-    @problems(
-        blp,
-        {401: "unauthorized", 404: "customer_not_found", 422: "invalid_phone, validation_error"},
+    @till_read(
+        query=PhoneLookupQuery,
+        response=CustomerCardSchema,
+        problems={404: "customer_not_found", 422: "invalid_phone"},
     )
     def get(self, args):
         """Find a customer of this shop by phone number"""
         return lookup_customer(get_conn(), g.tenant, args["phone"])
 
 
-REDEEM_ERRORS = {
-    400: "malformed_json",
-    401: "unauthorized",
-    404: "customer_not_found",
-    409: "insufficient_points",
-    413: "payload_too_large",
-    422: "invalid_phone, validation_error, transaction_reference_reused",
-    503: WRITE_UNAVAILABLE,
-}
+# POST and PUT are one endpoint under two methods: one decorator documents both alike.
+redemption = till_points_change(
+    body=PointsChangeRequestSchema,
+    response=RedemptionSchema,
+    description="Redeemed",
+    problems={
+        404: "customer_not_found",
+        409: "insufficient_points",
+        422: "invalid_phone, transaction_reference_reused",
+    },
+)
 
 
 def _redeem(args):
@@ -82,18 +81,12 @@ def _redeem(args):
 
 @blp.route("/customer/loyalty/redeem")
 class Redeem(MethodView):
-    @blp.doc(security=POS_SECURITY)
-    @blp.arguments(PointsChangeRequestSchema)
-    @points_change_responses(blp, RedemptionSchema, "Redeemed")
-    @problems(blp, REDEEM_ERRORS)
+    @redemption
     def post(self, args):
         """Redeem points (a repeated transaction_reference replays the first answer)"""
         return _redeem(args)
 
-    @blp.doc(security=POS_SECURITY)
-    @blp.arguments(PointsChangeRequestSchema)
-    @points_change_responses(blp, RedemptionSchema, "Redeemed")
-    @problems(blp, REDEEM_ERRORS)
+    @redemption
     def put(self, args):
         """Redeem points; same body and semantics as POST (idempotent by its reference)"""
         return _redeem(args)
@@ -101,10 +94,12 @@ class Redeem(MethodView):
 
 @blp.route("/customer/loyalty/earn")
 class Earn(MethodView):
-    @blp.doc(security=POS_SECURITY)
-    @blp.arguments(EarnRequestSchema)
-    @points_change_responses(blp, EarningSchema, "Earned")
-    @problems(blp, {k: v for k, v in REDEEM_ERRORS.items() if k not in (404, 409)})
+    @till_points_change(
+        body=EarnRequestSchema,
+        response=EarningSchema,
+        description="Earned",
+        problems={422: "invalid_phone, transaction_reference_reused"},
+    )
     def post(self, args):
         """Add points at the till; an unknown phone enrols the customer"""
         name = args.pop("name")
@@ -115,10 +110,12 @@ class Earn(MethodView):
 # redemption; merge_slashes off so `a//b` is not redirected to `a/b`, another reference.
 @blp.route("/customer/loyalty/redeem/<path:transaction_reference>/reverse", merge_slashes=False)
 class Reverse(MethodView):
-    @blp.doc(security=POS_SECURITY)
-    @blp.arguments(ReverseRequestSchema)
-    @points_change_responses(blp, ReversalSchema, "Points given back")
-    @problems(blp, REVERSAL_ERRORS)
+    @till_points_change(
+        body=ReverseRequestSchema,
+        response=ReversalSchema,
+        description="Points given back",
+        problems=REVERSAL_PROBLEMS,
+    )
     def post(self, args, transaction_reference):
         """Give back all or part of a redemption (a refunded order)"""
         return created_or_replayed(
@@ -135,12 +132,10 @@ class Reverse(MethodView):
 
 @blp.route("/loyalty/transactions")
 class PhoneHistory(MethodView):
-    @blp.doc(security=POS_SECURITY)
-    @blp.arguments(PhoneHistoryQuerySchema, location="query")
-    @blp.response(200, LedgerPageSchema)
-    @problems(
-        blp,
-        {401: "unauthorized", 404: "customer_not_found", 422: "invalid_phone, validation_error"},
+    @till_read(
+        query=PhoneHistoryQuerySchema,
+        response=LedgerPageSchema,
+        problems={404: "customer_not_found", 422: "invalid_phone"},
     )
     def get(self, args):
         """A customer's ledger entries, newest first"""
