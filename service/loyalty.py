@@ -202,8 +202,9 @@ def _change_points(
 
     def work(cur) -> dict:
         account = locate(cur)
-        stored = ledger.find_by_reference(cur, tenant.id, operation_type, reference)
-        if stored is not None:
+        stored_id = ledger.id_by_reference(cur, tenant.id, operation_type, reference)
+        if stored_id is not None:
+            stored = ledger.get(cur, stored_id)
             if not rules.is_same_request(stored, account["customer_id"], points, details):
                 raise TransactionReferenceReused(
                     f"Reference {reference!r} was already used for a different "

@@ -2,10 +2,9 @@
 
 from ..db import fetch_one
 
-COLUMNS = (
-    "customer_id, tenant_id, phone, points_balance, total_points_earned, "
-    "total_points_redeemed, version, updated_at"
-)
+# What a points change needs of the row it locks: no more, since the driver parses every
+# column's description on each call.
+LOCKED_COLUMNS = "customer_id, phone, points_balance, total_points_earned, total_points_redeemed"
 
 
 class BalanceGuardFailed(RuntimeError):
@@ -23,7 +22,7 @@ def lock_by_phone(cur, tenant_id: int, phone: str) -> dict | None:
     """The balance row of the tenant's customer with this phone, locked (see ``lock``)."""
     return fetch_one(
         cur,
-        f"SELECT {COLUMNS} FROM customer_loyalty_points "
+        f"SELECT {LOCKED_COLUMNS} FROM customer_loyalty_points "
         "WHERE tenant_id = %s AND phone = %s FOR UPDATE",
         (tenant_id, phone),
     )
@@ -38,7 +37,7 @@ def lock(cur, tenant_id: int, customer_id: int) -> dict | None:
     """
     return fetch_one(
         cur,
-        f"SELECT {COLUMNS} FROM customer_loyalty_points "
+        f"SELECT {LOCKED_COLUMNS} FROM customer_loyalty_points "
         "WHERE tenant_id = %s AND customer_id = %s FOR UPDATE",
         (tenant_id, customer_id),
     )

@@ -101,6 +101,22 @@ def get(cur, transaction_id: int) -> dict | None:
     )
 
 
+def id_by_reference(cur, tenant_id: int, operation_type: str, reference: str) -> int | None:
+    """The id of the tenant's row of this operation with this reference, if there is one.
+
+    Every points change asks this, and the answer is nearly always None: one probe of the
+    unique index, reading one column (the driver parses each column's description even when
+    no row comes back, so ``find_by_reference`` would cost nine for nothing).
+    """
+    row = fetch_one(
+        cur,
+        "SELECT id FROM phone_loyalty_transactions "
+        "WHERE tenant_id = %s AND operation_type = %s AND transaction_reference = %s",
+        (tenant_id, operation_type, reference_bytes(reference)),
+    )
+    return row["id"] if row else None
+
+
 def find_by_reference(cur, tenant_id: int, operation_type: str, reference: str) -> dict | None:
     return _decode(
         fetch_one(
