@@ -84,6 +84,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         expose_headers=["ETag", "Content-Disposition"],
         methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         max_age=600,
+        # Only a request that names its origin (a browser's) gets CORS headers; tills do not.
+        always_send=False,
     )
     app.after_request(_no_store)
     cli.init_app(app)

@@ -2,9 +2,11 @@
 
 import json
 import logging
+import math
+import time
 
 import pymysql
-from flask import Response, request
+from flask import Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from . import metrics
@@ -93,11 +95,18 @@ def handle_http_exception(error: HTTPException) -> Response:
     response = problem(status, code, title, error.description or title)
     if status == 405 and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
-    limit = getattr(error, "limit", None)  # flask-limiter's RateLimitExceeded
-    if status == 429 and limit is not None:
-        # flask-limiter's after_request replaces this with the exact time the window frees up.
-        response.headers["Retry-After"] = str(limit.limit.get_expiry())
+    if status == 429 and getattr(error, "limit", None) is not None:
+        response.headers["Retry-After"] = str(_seconds_until_limit_frees(error))
     return response
+
+
+def _seconds_until_limit_frees(error) -> int:
+    """When the breached limit (flask-limiter's RateLimitExceeded) lets a request through
+    again: exactly, from the limiter's window, else the limit's whole period."""
+    breached = current_app.extensions["rate_limits"].current_limit
+    if breached is not None:
+        return max(1, math.ceil(breached.reset_at - time.time()))
+    return error.limit.limit.get_expiry()
 
 
 def handle_sign_in_busy(error: SignInBusy) -> Response:

@@ -83,7 +83,9 @@ def init_app(app: Flask, sessions_blueprint, pos_blueprint) -> Limiter:
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "loyalty")
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # No X-RateLimit-*/Retry-After on answers that were not limited (a Retry-After on a 200
+    # reads as an order to a till); a 429 says when to retry (errors.py).
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     # A shared store that is down must not take sign-in or the tills with it.
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)

@@ -45,3 +45,11 @@ def test_cors_lets_the_admin_app_send_credentials_and_read_etags(client):
 def test_other_origins_get_no_cors_grant(client):
     response = client.get("/healthz", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_a_request_without_origin_gets_no_cors_headers(client):
+    """Tills and scripts are not browsers: CORS headers are for a request that names its
+    origin, and only then does the answer vary by it."""
+    response = client.get("/api/admin/customers")
+    assert [h for h, _ in response.headers.items() if h.lower().startswith("access-control")] == []
+    assert "Origin" not in response.headers.get("Vary", "")

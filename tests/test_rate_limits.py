@@ -186,3 +186,28 @@ def test_requests_no_limit_applies_to_never_reach_the_limiter(app, client, shop,
     wrong = client.get(LOOKUP, query_string={"phone": phone}, headers={"X-API-Key": "lpk_a_b"})
     assert_problem(wrong, 401, "unauthorized")
     assert len(checked) == 2  # a wrong key: checked, and its failure counted
+
+
+def test_an_answer_that_was_not_limited_says_nothing_about_retrying(app, shop):
+    """Retry-After belongs to a 429 (or a 503): on a 200 a till would read it as an order."""
+    client = from_address(app.test_client(), "192.0.2.40")
+    auth.known_pos_keys.forget_all()  # the key is checked against the failed-key limit
+    phone = "+447306506797"
+    shop.add_customer(phone, points=10)
+    lookup = client.get(LOOKUP, query_string={"phone": phone}, headers=shop.pos_headers)
+    assert lookup.status_code == 200
+    assert "Retry-After" not in lookup.headers
+    signed_in = sign_in(client, shop)
+    assert signed_in.status_code == 200
+    assert "Retry-After" not in signed_in.headers
+
+
+def test_a_limited_sign_in_is_told_when_the_window_frees_up(app, shop):
+    client = from_address(app.test_client(), "192.0.2.41")
+    attempts = int(app.config["SIGN_IN_LIMIT_PER_ACCOUNT"].split()[0])
+    for _ in range(attempts):
+        sign_in(client, shop, "wrong password")
+    limited = sign_in(client, shop, "wrong password")
+    assert_rate_limited(limited)
+    # "10 per 15 minutes": the oldest failure leaves the window within 15 minutes.
+    assert 0 < int(limited.headers["Retry-After"]) <= 15 * 60
