@@ -6,7 +6,7 @@ import math
 import time
 
 import pymysql
-from flask import Response, current_app, request
+from flask import Response, current_app
 from werkzeug.exceptions import HTTPException
 
 from . import metrics
@@ -65,12 +65,6 @@ def handle_loyalty_error(error: LoyaltyError) -> Response:
 
 
 def handle_http_exception(error: HTTPException) -> Response:
-    if error.code == 304:
-        # flask-smorest's early set_etag raises NotModified: an empty 304, never a problem body.
-        response = Response(status=304)
-        if len(request.if_none_match) == 1:
-            response.set_etag(next(iter(request.if_none_match)))
-        return response
     data = getattr(error, "data", None) or {}
     messages = data.get("messages")
     if messages:

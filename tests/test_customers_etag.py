@@ -2,6 +2,8 @@
 
 import pytest
 
+from service import db
+
 from .helpers import assert_no_store, assert_problem, let_changes_settle
 
 CUSTOMERS = "/api/admin/customers"
@@ -173,3 +175,50 @@ def test_a_304_never_runs_the_list_query(client, conn, admin):
             cur.execute("RENAME TABLE hidden_customers TO customers")
     assert unchanged.status_code == 304
     assert fresh.status_code == 500  # proves the list query would have needed the table
+
+
+def count_statements(monkeypatch) -> list[str]:
+    statements = []
+    real_execute = db.DeadlineCursor.execute
+
+    def execute(self, query, args=None):
+        statements.append(query)
+        return real_execute(self, query, args)
+
+    monkeypatch.setattr(db.DeadlineCursor, "execute", execute)
+    return statements
+
+
+def test_an_unchanged_poll_is_one_statement(client, admin, monkeypatch):
+    """The live page's hot path: a known session and one change-marker read, nothing else."""
+    etag = client.get(CUSTOMERS, headers=admin).headers["ETag"]
+    statements = count_statements(monkeypatch)
+    assert client.get(CUSTOMERS, headers={**admin, "If-None-Match": etag}).status_code == 304
+    assert len(statements) == 1, statements
+
+
+def test_a_known_tag_never_excuses_bad_arguments(client, admin):
+    """A 304 is only ever for a request the view would have answered 200."""
+    etag = client.get(CUSTOMERS, headers=admin).headers["ETag"]
+    for query in ("per_page=0", "per_page=abc", "cursor="):
+        response = client.get(f"{CUSTOMERS}?{query}", headers={**admin, "If-None-Match": etag})
+        assert_problem(response, 422, "validation_error")
+    star = client.get(f"{CUSTOMERS}?per_page=0", headers={**admin, "If-None-Match": "*"})
+    assert_problem(star, 422, "validation_error")
+
+
+def test_a_known_tag_never_hides_a_missing_customer(client, admin):
+    response = client.get(
+        f"{CUSTOMERS}/999999/transactions", headers={**admin, "If-None-Match": "*"}
+    )
+    assert_problem(response, 404, "customer_not_found")
+
+
+def test_a_304_still_needs_its_own_tenants_session(client, make_shop, admin, admin_headers):
+    """The tag of one shop's page is no key to another's: the tenant is part of the tag."""
+    etag = client.get(CUSTOMERS, headers=admin).headers["ETag"]
+    other = make_shop()
+    other.add_customer(PHONE, points=1)
+    let_changes_settle(other.conn, other.tenant.id)
+    response = client.get(CUSTOMERS, headers={**admin_headers(other), "If-None-Match": etag})
+    assert response.status_code == 200

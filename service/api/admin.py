@@ -1,6 +1,5 @@
 """Admin endpoints: sign in, and the tenant's customers (``Authorization: Bearer``)."""
 
-import secrets
 from contextlib import contextmanager
 from functools import partial
 
@@ -18,6 +17,7 @@ from ..customer_search import customers_change_marker, list_customers
 from ..db import close_conn, get_conn
 from ..loyalty import adjust_points, customer_history, customer_version
 from .common import ADMIN_SECURITY, REVERSAL_PROBLEMS, Blueprint, created_or_replayed, endpoint
+from .conditional import answer_unchanged, current_tag, etag_header, page_tag
 from .schemas import (
     AdjustmentRequestSchema,
     AdjustmentSchema,
@@ -99,16 +99,24 @@ def authenticate_admin():
         )
 
 
-def _conditional(marker, data: dict) -> None:
-    """Answer 304 now when the client's If-None-Match still holds (before any list query).
+@blp.before_request
+def answer_unchanged_pages():
+    # After authenticate_admin (hooks run in the order they are defined): see conditional.py.
+    return answer_unchanged(_PAGE_TAGS, _PAGE_QUERIES)
 
-    The tag is a change marker plus the request's parameters: cheap to compute and different
-    whenever anything the page shows could differ. A ``None`` marker (changes may still be
-    landing) gets a tag that matches nothing, so the client is sent the data.
-    """
-    if marker is None:
-        marker = f"unsettled-{secrets.token_hex(8)}"
-    blp.set_etag({"tenant": g.tenant.id, "marker": marker, **data})
+
+def _customers_tag(params: dict) -> str:
+    """The list's tag: the tenant's change marker plus the listing's parameters. Cheap to
+    compute, and different whenever anything the page shows could differ."""
+    marker = customers_change_marker(get_conn(), g.tenant, _settle_seconds())
+    return page_tag({"page": "customers", "tenant": g.tenant.id, "marker": marker, **params})
+
+
+def _history_tag(params: dict) -> str:
+    """A customer's ledger page's tag: its balance row's version plus the page's parameters.
+    Raises CustomerNotFound."""
+    version = customer_version(get_conn(), g.tenant, params["customer_id"])
+    return page_tag({"page": "history", "tenant": g.tenant.id, "marker": version, **params})
 
 
 def _settle_seconds() -> float:
@@ -134,8 +142,9 @@ class Customers(MethodView):
         accent-insensitively. `next_cursor` fetches the next page; `total` counts up to
         10,000 (`total_is_exact` false beyond: "10,000+").
         """
-        _conditional(customers_change_marker(get_conn(), g.tenant, _settle_seconds()), args)
-        return list_customers(get_conn(), g.tenant, args["q"], args["per_page"], args["cursor"])
+        tag = current_tag(lambda: _customers_tag(args))
+        page = list_customers(get_conn(), g.tenant, args["q"], args["per_page"], args["cursor"])
+        return page, 200, etag_header(tag)
 
     @admin_endpoint(
         body=NewCustomerRequestSchema,
@@ -209,9 +218,9 @@ class CustomerTransactions(MethodView):
     )
     def get(self, args, customer_id):
         """A customer's ledger entries, newest first (conditional: ETag/304)"""
-        version = customer_version(get_conn(), g.tenant, customer_id)
-        _conditional(version, {"customer": customer_id, "history": args})
-        return customer_history(get_conn(), g.tenant, customer_id, args["page"], args["per_page"])
+        tag = current_tag(lambda: _history_tag({**args, "customer_id": customer_id}))
+        page = customer_history(get_conn(), g.tenant, customer_id, args["page"], args["per_page"])
+        return page, 200, etag_header(tag)
 
 
 @blp.route("/customers/<int:customer_id>/adjustments")
@@ -261,3 +270,14 @@ class Refunds(MethodView):
                 args["transaction_reference"],
             )
         )
+
+
+# The pages answered 304 before their view runs (conditional.answer_unchanged), by endpoint.
+_PAGE_TAGS = {
+    f"{blp.name}.{Customers.__name__}": _customers_tag,
+    f"{blp.name}.{CustomerTransactions.__name__}": _history_tag,
+}
+_PAGE_QUERIES = {
+    f"{blp.name}.{Customers.__name__}": CustomerListQuerySchema(),
+    f"{blp.name}.{CustomerTransactions.__name__}": PageQuerySchema(),
+}

@@ -50,7 +50,8 @@ def endpoint(
     The problems every endpoint of a kind shares are added here, so no copy can forget one:
     414 for any request; 401 with ``security``; 400/413/422 with a JSON ``body``; 422 with
     ``query``; a points change (``replay``) answers 201 when made, 200 when it replays an
-    earlier request, and the 503s of WRITE_UNAVAILABLE. ``conditional`` adds ETag/304.
+    earlier request, and the 503s of WRITE_UNAVAILABLE. ``conditional`` documents
+    ETag/If-None-Match/304 (``conditional.py`` answers them).
     Schemas may be given as classes: each is instantiated once, here, not per request.
     """
     codes: dict[int, list[str]] = {}
@@ -92,7 +93,9 @@ def endpoint(
         if security or doc:
             view = blp.doc(**({"security": security} if security else {}), **(doc or {}))(view)
         if conditional:
-            view = blp.etag(view)
+            # Documented as flask-smorest documents its own ETag support (If-None-Match, 304,
+            # the ETag header), which conditional.py implements ahead of the view instead.
+            view._apidoc = {**getattr(view, "_apidoc", {}), "etag": True}
         return view
 
     return decorate
