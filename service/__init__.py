@@ -28,25 +28,27 @@ class LoyaltyApi(Api):
 
 
 class LoyaltyFlask(Flask):
-    """Flask, remembering which of its hooks and views are plain functions.
+    """Flask, remembering which of its hooks and views are plain (not async) functions.
 
     Flask asks ``ensure_sync`` about every hook and view on every request, and each answer
-    inspects the function's code flags again; this app registers a few dozen functions, none
-    async, so each answer is kept (a measured 2% of an unchanged poll).
+    inspects the function's code flags again (a measured 2% of an unchanged poll). Answers are
+    kept per function: a bound method (a MethodView's, new on every request) by the function
+    it binds, so the memo holds one entry per function this app registered, never more.
     """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._synced: dict = {}
+        self._plain: dict = {}
 
     def ensure_sync(self, func):
+        key = getattr(func, "__func__", func)  # a bound method is as async as its function
         try:
-            return self._synced[func]
+            plain = self._plain[key]
         except KeyError:
-            synced = self._synced[func] = super().ensure_sync(func)
-            return synced
+            plain = self._plain[key] = super().ensure_sync(func) is func
         except TypeError:  # an unhashable callable: asked afresh, as Flask would
             return super().ensure_sync(func)
+        return func if plain else super().ensure_sync(func)
 
 
 class NoCookieSessions(SessionInterface):

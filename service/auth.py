@@ -58,13 +58,13 @@ def revoke_pos_key(conn, prefix: str) -> bool:
     Takes effect at once in this process, within CREDENTIAL_CACHE_SECONDS in the others.
     """
     revoked = run_in_transaction(conn, lambda cur: pos_keys.revoke(cur, prefix)) == 1
-    _forget_known_pos_keys()
+    known_pos_keys.forget_all()
     return revoked
 
 
 def revoke_labelled_pos_keys(conn, tenant: Tenant, label: str) -> int:
     revoked = run_in_transaction(conn, lambda cur: pos_keys.revoke_labelled(cur, tenant.id, label))
-    _forget_known_pos_keys()
+    known_pos_keys.forget_all()
     return revoked
 
 
@@ -76,12 +76,16 @@ class KnownCredentials:
     CLI, another gunicorn worker) keeps working here for at most ``seconds``; one revoked by
     this process is forgotten at once (``forget_all``). Entries are keyed by a digest of the
     whole credential, so a wrong secret never matches one.
+
+    A check that was under way when ``forget_all`` ran may have read the credential before it
+    was revoked, so what it found is not remembered: callers take ``epoch()`` before checking
+    and hand it to ``remember``.
     """
 
     def __init__(self, seconds: float, size: int = 10_000, timer=time.monotonic):
-        self.seconds = seconds
         self._cache: TTLCache = TTLCache(maxsize=size, ttl=seconds, timer=timer)
         self._lock = threading.Lock()  # cachetools caches are not thread-safe
+        self._epoch = 0  # moves on with every forget_all
 
     @staticmethod
     def digest(*parts: str | None) -> bytes:
@@ -92,12 +96,19 @@ class KnownCredentials:
         with self._lock:
             return self._cache.get(digest)
 
-    def remember(self, digest: bytes, value) -> None:
+    def epoch(self) -> int:
         with self._lock:
-            self._cache[digest] = value
+            return self._epoch
+
+    def remember(self, digest: bytes, value, epoch: int) -> None:
+        """Keep ``value`` unless ``forget_all`` ran since ``epoch`` was taken."""
+        with self._lock:
+            if epoch == self._epoch:
+                self._cache[digest] = value
 
     def forget_all(self) -> None:
         with self._lock:
+            self._epoch += 1
             self._cache.clear()
 
 
@@ -105,10 +116,6 @@ class KnownCredentials:
 CREDENTIAL_CACHE_SECONDS = 5
 known_pos_keys = KnownCredentials(CREDENTIAL_CACHE_SECONDS)
 known_admin_sessions = KnownCredentials(CREDENTIAL_CACHE_SECONDS)
-
-
-def _forget_known_pos_keys() -> None:
-    known_pos_keys.forget_all()
 
 
 def is_known_pos_key(key: str | None) -> bool:
@@ -124,8 +131,9 @@ def tenant_for_pos_key(conn, key: str | None) -> Tenant:
     digest = KnownCredentials.digest(key)
     tenant = known_pos_keys.get(digest)
     if tenant is None:
+        epoch = known_pos_keys.epoch()
         tenant = _check_pos_key(conn, key)
-        known_pos_keys.remember(digest, tenant)
+        known_pos_keys.remember(digest, tenant, epoch)
     return tenant
 
 
@@ -156,7 +164,9 @@ def create_admin(conn, tenant: Tenant, email: str, password: str) -> int:
         return admin_users.insert(cur, tenant.id, email, password_hash)
 
     admin_id = run_in_transaction(conn, work)
-    known_admin_sessions.forget_all()  # the old tokens stop working here at once
+    # In a server process (a test, a future admin endpoint) the old tokens stop working at
+    # once; the servers learn of a change made by the CLI within CREDENTIAL_CACHE_SECONDS.
+    known_admin_sessions.forget_all()
     return admin_id
 
 
@@ -226,8 +236,9 @@ def _admin_for_token(conn, secret_key: str, max_age: int, header: str | None) ->
     known = known_admin_sessions.get(digest)
     if known is not None and time.time() < known[1]:
         return known[0]
+    epoch = known_admin_sessions.epoch()
     admin, expires_at = _check_admin_token(conn, secret_key, max_age, token.strip())
-    known_admin_sessions.remember(digest, (admin, expires_at))
+    known_admin_sessions.remember(digest, (admin, expires_at), epoch)
     return admin
 
 

@@ -2,7 +2,6 @@
 
 import json
 import logging
-import math
 import time
 
 import pymysql
@@ -97,9 +96,12 @@ def handle_http_exception(error: HTTPException) -> Response:
 def _seconds_until_limit_frees(error) -> int:
     """When the breached limit (flask-limiter's RateLimitExceeded) lets a request through
     again: exactly, from the limiter's window, else the limit's whole period."""
-    breached = current_app.extensions["rate_limits"].current_limit
-    if breached is not None:
-        return max(1, math.ceil(breached.reset_at - time.time()))
+    try:
+        breached = current_app.extensions["rate_limits"].current_limit
+        if breached is not None:
+            return max(1, int(breached.reset_at - time.time()))
+    except Exception:  # noqa: BLE001 (the limits' store went away: the 429 must still answer)
+        log.warning("rate limit store unreachable; Retry-After is the limit's whole period")
     return error.limit.limit.get_expiry()
 
 

@@ -16,7 +16,7 @@ from ..customer_directory import (
 from ..customer_search import customers_change_marker, list_customers
 from ..db import close_conn, get_conn
 from ..loyalty import adjust_points, customer_history, customer_version
-from .common import ADMIN_SECURITY, REVERSAL_PROBLEMS, Blueprint, created_or_replayed, endpoint
+from .common import ADMIN_SECURITY, REVERSAL_PROBLEMS, Blueprint, api_endpoint, created_or_replayed
 from .conditional import answer_unchanged, current_tag, etag_header, page_tag
 from .schemas import (
     AdjustmentRequestSchema,
@@ -43,14 +43,14 @@ blp = Blueprint(
 )
 
 
-# The kinds of admin endpoint (see ``common.endpoint``).
-admin_endpoint = partial(endpoint, blp, security=ADMIN_SECURITY)
-admin_points_change = partial(endpoint, blp, security=ADMIN_SECURITY, replay=True, status=201)
+# The kinds of admin endpoint (see ``common.api_endpoint``).
+admin_endpoint = partial(api_endpoint, blp, security=ADMIN_SECURITY)
+admin_points_change = partial(api_endpoint, blp, security=ADMIN_SECURITY, replay=True, status=201)
 
 
 @sessions.route("/session")
 class AdminSession(MethodView):
-    @endpoint(
+    @api_endpoint(
         sessions,
         body=AdminSessionRequestSchema,
         response=AdminSessionSchema,
@@ -71,7 +71,7 @@ class AdminSession(MethodView):
             args["password"],
         )
 
-    @endpoint(
+    @api_endpoint(
         sessions,
         security=ADMIN_SECURITY,
         status=204,
@@ -99,24 +99,22 @@ def authenticate_admin():
         )
 
 
-@blp.before_request
-def answer_unchanged_pages():
-    # After authenticate_admin (hooks run in the order they are defined): see conditional.py.
-    return answer_unchanged(_PAGE_TAGS, _PAGE_QUERIES)
+# After authenticate_admin (hooks run in the order they are added): see conditional.py.
+blp.before_request(answer_unchanged)
 
 
 def _customers_tag(params: dict) -> str:
     """The list's tag: the tenant's change marker plus the listing's parameters. Cheap to
     compute, and different whenever anything the page shows could differ."""
     marker = customers_change_marker(get_conn(), g.tenant, _settle_seconds())
-    return page_tag({"page": "customers", "tenant": g.tenant.id, "marker": marker, **params})
+    return page_tag("customers", g.tenant.id, marker, params)
 
 
 def _history_tag(params: dict) -> str:
     """A customer's ledger page's tag: its balance row's version plus the page's parameters.
     Raises CustomerNotFound."""
     version = customer_version(get_conn(), g.tenant, params["customer_id"])
-    return page_tag({"page": "history", "tenant": g.tenant.id, "marker": version, **params})
+    return page_tag("history", g.tenant.id, version, params)
 
 
 def _settle_seconds() -> float:
@@ -131,7 +129,7 @@ class Customers(MethodView):
         query=CustomerListQuerySchema,
         response=CustomerPageSchema,
         problems={422: "invalid_cursor"},
-        conditional=True,
+        conditional=_customers_tag,
     )
     def get(self, args):
         """List or search the shop's customers, a keyset page at a time (conditional: ETag/304)
@@ -214,7 +212,7 @@ class CustomerTransactions(MethodView):
         query=PageQuerySchema,
         response=LedgerPageSchema,
         problems={404: "customer_not_found"},
-        conditional=True,
+        conditional=_history_tag,
     )
     def get(self, args, customer_id):
         """A customer's ledger entries, newest first (conditional: ETag/304)"""
@@ -270,14 +268,3 @@ class Refunds(MethodView):
                 args["transaction_reference"],
             )
         )
-
-
-# The pages answered 304 before their view runs (conditional.answer_unchanged), by endpoint.
-_PAGE_TAGS = {
-    f"{blp.name}.{Customers.__name__}": _customers_tag,
-    f"{blp.name}.{CustomerTransactions.__name__}": _history_tag,
-}
-_PAGE_QUERIES = {
-    f"{blp.name}.{Customers.__name__}": CustomerListQuerySchema(),
-    f"{blp.name}.{CustomerTransactions.__name__}": PageQuerySchema(),
-}

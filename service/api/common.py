@@ -1,6 +1,8 @@
 """What the blueprints share: the one decorator per kind of endpoint (its docs, arguments,
 responses and problems), security schemes, replay statuses."""
 
+from collections.abc import Callable
+
 import flask_smorest
 from flask import g
 
@@ -29,7 +31,7 @@ ADMIN_SECURITY = [{"AdminSession": []}]
 WRITE_UNAVAILABLE = "database_busy, database_unavailable, outcome_unknown"
 
 
-def endpoint(
+def api_endpoint(
     blp,
     *,
     problems: dict[int, str] | None = None,
@@ -40,7 +42,7 @@ def endpoint(
     status: int = 200,
     description: str | None = None,
     replay: bool = False,
-    conditional: bool = False,
+    conditional: Callable[[dict], str] | None = None,
     doc: dict | None = None,
 ):
     """Everything the API says about an endpoint, as ONE decorator: its security, its
@@ -50,8 +52,10 @@ def endpoint(
     The problems every endpoint of a kind shares are added here, so no copy can forget one:
     414 for any request; 401 with ``security``; 400/413/422 with a JSON ``body``; 422 with
     ``query``; a points change (``replay``) answers 201 when made, 200 when it replays an
-    earlier request, and the 503s of WRITE_UNAVAILABLE. ``conditional`` documents
-    ETag/If-None-Match/304 (``conditional.py`` answers them).
+    earlier request, and the 503s of WRITE_UNAVAILABLE. ``conditional`` makes a GET a
+    conditional page: ``conditional(params)`` computes its tag from the query arguments (as
+    ``query`` loads them) and the path's, and ``conditional.answer_unchanged`` answers its 304s
+    before the view runs; ETag/If-None-Match/304 are documented.
     Schemas may be given as classes: each is instantiated once, here, not per request.
     """
     codes: dict[int, list[str]] = {}
@@ -74,6 +78,8 @@ def endpoint(
     if replay:
         add({503: WRITE_UNAVAILABLE})
 
+    query_schema = _instance(query) if query is not None else None
+
     def decorate(view):
         for code_status, names in sorted(codes.items(), reverse=True):
             view = blp.alt_response(
@@ -87,15 +93,16 @@ def endpoint(
         if response is not None or description is not None:
             view = blp.response(status, response, description=description)(view)
         if query is not None:
-            view = blp.arguments(_instance(query), location="query")(view)
+            view = blp.arguments(query_schema, location="query")(view)
         if body is not None:
             view = blp.arguments(_instance(body))(view)
         if security or doc:
             view = blp.doc(**({"security": security} if security else {}), **(doc or {}))(view)
-        if conditional:
+        if conditional is not None:
             # Documented as flask-smorest documents its own ETag support (If-None-Match, 304,
             # the ETag header), which conditional.py implements ahead of the view instead.
             view._apidoc = {**getattr(view, "_apidoc", {}), "etag": True}
+            view.conditional = (query_schema, conditional)
         return view
 
     return decorate

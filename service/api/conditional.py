@@ -12,7 +12,7 @@ import json
 import secrets
 from collections.abc import Callable
 
-from flask import current_app, g, request
+from flask import Response, current_app, g, request
 from marshmallow import EXCLUDE, ValidationError
 from werkzeug.http import quote_etag
 
@@ -21,14 +21,16 @@ from ..exceptions import CustomerNotFound
 UNSETTLED = "unsettled"
 
 
-def page_tag(data: dict) -> str:
-    """The ETag of a page described by ``data`` (its tenant, change marker and parameters).
+def page_tag(page: str, tenant_id: int, marker, params: dict) -> str:
+    """The ETag of a ``page`` of a tenant: its change marker plus the request's parameters
+    (kept apart, so no parameter can stand in for the marker).
 
     A ``None`` marker (changes may still be landing) gets a tag that matches nothing, so the
     client is sent the data.
     """
-    if data.get("marker") is None:
-        data = {**data, "marker": f"{UNSETTLED}-{secrets.token_hex(8)}"}
+    if marker is None:
+        marker = f"{UNSETTLED}-{secrets.token_hex(8)}"
+    data = {"page": page, "tenant": tenant_id, "marker": marker, "params": params}
     encoded = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha1(encoded.encode(), usedforsecurity=False).hexdigest()
 
@@ -37,21 +39,26 @@ def etag_header(tag: str) -> dict:
     return {"ETag": quote_etag(tag)}
 
 
-def answer_unchanged(tags: dict[str, Callable[[dict], str]], schemas: dict) -> object | None:
-    """A blueprint's before_request hook (after authentication): 304 when the request's
-    endpoint is in ``tags`` and its If-None-Match holds the page's current tag.
+def answer_unchanged() -> Response | None:
+    """A blueprint's before_request hook (after authentication): 304 when the request's view
+    is a conditional page (``common.api_endpoint(conditional=...)``) and its If-None-Match
+    holds the page's current tag.
 
-    ``tags[endpoint](args)`` computes the tag from the query arguments as ``schemas[endpoint]``
-    loads them. Anything it cannot answer for sure (no If-None-Match, arguments the view
-    would refuse, a customer that is not there) is left to the view. The tag is kept on ``g``
-    for the view when the page did change.
+    The tag is computed from the query arguments as the view's own schema loads them. Anything
+    the hook cannot answer for sure (no If-None-Match, arguments the view would refuse, a
+    customer that is not there) is left to the view; the tag is kept on ``g`` for the view
+    when the page did change.
     """
-    tag_of = tags.get(request.endpoint)
-    if tag_of is None or request.method != "GET" or not request.if_none_match:
+    if request.method != "GET" or not request.if_none_match:
         return None
+    view = current_app.view_functions.get(request.endpoint)
+    page = getattr(getattr(getattr(view, "view_class", None), "get", None), "conditional", None)
+    if page is None:
+        return None
+    query_schema, tag_of = page
     try:
         # As webargs reads a query string for the view: other parameters are ignored.
-        args = schemas[request.endpoint].load(request.args, unknown=EXCLUDE)
+        args = query_schema.load(request.args, unknown=EXCLUDE)
         tag = tag_of({**args, **(request.view_args or {})})
     except (ValidationError, CustomerNotFound):
         return None

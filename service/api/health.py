@@ -3,7 +3,7 @@
 from flask.views import MethodView
 
 from ..db import get_conn
-from .common import Blueprint, endpoint
+from .common import Blueprint, api_endpoint
 from .schemas import HealthSchema
 
 # A load balancer's probe must get its answer quickly, even from a frozen database.
@@ -14,7 +14,7 @@ blp = Blueprint("health", __name__, description="Probes for process managers and
 
 @blp.route("/healthz")
 class Health(MethodView):
-    @endpoint(blp, response=HealthSchema)
+    @api_endpoint(blp, response=HealthSchema)
     def get(self):
         """The process is up (does not touch the database)"""
         return {"status": "ok"}
@@ -22,7 +22,7 @@ class Health(MethodView):
 
 @blp.route("/readyz")
 class Ready(MethodView):
-    @endpoint(blp, response=HealthSchema, problems={503: "database_unavailable"})
+    @api_endpoint(blp, response=HealthSchema, problems={503: "database_unavailable"})
     def get(self):
         """The database answers (within READY_BUDGET seconds)"""
         with get_conn(time_budget=READY_BUDGET).cursor() as cur:

@@ -5,7 +5,7 @@ import flask
 import swagger_ui_bundle
 from flask.views import MethodView
 
-from .common import Blueprint, endpoint
+from .common import Blueprint, api_endpoint
 from .schemas import IndexSchema
 
 SWAGGER_UI_ASSETS = "/api/docs/assets/"
@@ -16,7 +16,7 @@ assets = flask.Blueprint("swagger_ui_assets", __name__, url_prefix=SWAGGER_UI_AS
 
 @blp.route("/")
 class Index(MethodView):
-    @endpoint(blp, response=IndexSchema)
+    @api_endpoint(blp, response=IndexSchema)
     def get(self):
         """Links to the interactive docs, the OpenAPI document and the health probes"""
         return {

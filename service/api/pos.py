@@ -15,7 +15,7 @@ from ..loyalty import (
     redeem_points,
     reverse_redemption,
 )
-from .common import POS_SECURITY, REVERSAL_PROBLEMS, Blueprint, created_or_replayed, endpoint
+from .common import POS_SECURITY, REVERSAL_PROBLEMS, Blueprint, api_endpoint, created_or_replayed
 from .schemas import (
     CustomerCardSchema,
     EarningSchema,
@@ -38,9 +38,9 @@ blp = Blueprint(
 )
 
 
-# The two kinds of till endpoint (see ``common.endpoint``).
-till_read = partial(endpoint, blp, security=POS_SECURITY)
-till_points_change = partial(endpoint, blp, security=POS_SECURITY, replay=True, status=201)
+# The two kinds of till endpoint (see ``common.api_endpoint``).
+till_read = partial(api_endpoint, blp, security=POS_SECURITY)
+till_points_change = partial(api_endpoint, blp, security=POS_SECURITY, replay=True, status=201)
 
 
 @blp.before_request
