@@ -5,8 +5,8 @@
 - redeem (different customers of one tenant, a new transaction_reference each) against raw
   PyMySQL running the same minimal transaction on as many threads as wrk has connections;
 - at 8 and at 32 connections, each baseline measured right before AND right after what it is
-  compared with (the machine is shared and noisy: the ratios are the targets, not the absolute
-  figures);
+  compared with, in BENCH_ROUNDS rounds (default 3) of which the median is reported (the
+  machine is shared and noisy: the ratios are the targets, not the absolute figures);
 - memory of the service's gunicorn master and workers;
 - POS lookup p95 idle and under a sign-in flood (bench/signin_flood.py).
 
@@ -19,6 +19,7 @@ import os
 import secrets
 import time
 from contextlib import closing
+from dataclasses import replace
 from functools import partial
 
 import requests
@@ -38,6 +39,9 @@ from .signin_flood import measure as measure_signin_flood
 
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "2000"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+# Each comparison is repeated and its median round reported: one 5-second round moves by
+# several hundredths from run to run on a shared 2-core machine.
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONNECTIONS = (8, 32)
 PASSWORD = "bench-password"  # noqa: S105 (a throwaway admin on a throwaway database)
 TARGETS = {"lookup": 0.35, "poll": 0.5, "redeem": 0.2}
@@ -125,7 +129,7 @@ def measure(settings, tenant, key: str) -> None:
         def redeem(c: int) -> Load:
             result = wrk.run(api.url, wrk.REDEEM, connections=c, seconds=SECONDS,
                              headers=pos_headers, customers=CUSTOMERS,
-                             run_id=f"{run}-{c}")  # fmt: skip
+                             run_id=f"{run}-{c}-{next(rounds)}")  # fmt: skip
             return load("redeem, different customers of one tenant", c, result)
 
         # Warm up both servers (imports, pools, caches); not reported.
@@ -136,16 +140,22 @@ def measure(settings, tenant, key: str) -> None:
         loads, ratios = [], []
 
         def compare(label: str, service, baseline, target: float) -> None:
-            """baseline, service, baseline again: the service is compared with the mean of the
-            runs just before and just after it, so a change in the machine's load during the
-            three runs weighs on both sides alike."""
-            try:
-                before, measured, after = baseline(), service(), baseline()
-            except Exception as exc:  # noqa: BLE001 (the shared machine: report, go on)
-                print(f"{label} at {service.args[0]} connections: not measured: {exc!r}")
-                return
-            loads.extend([before, measured, after])
-            ratios.append(Ratio(label, measured, mean_of(before, after), target))
+            """ROUNDS rounds of baseline, service, baseline again: in each, the service is
+            compared with the mean of the runs just before and just after it, so a change in
+            the machine's load during the three runs weighs on both sides alike; the median
+            round is reported, beside every round's ratio."""
+            rounds = []
+            for _ in range(ROUNDS):
+                try:
+                    before, measured, after = baseline(), service(), baseline()
+                except Exception as exc:  # noqa: BLE001 (the shared machine: report, go on)
+                    print(f"{label} at {service.args[0]} connections: not measured: {exc!r}")
+                    continue
+                loads.extend([before, measured, after])
+                rounds.append(Ratio(label, measured, mean_of(before, after), target))
+            if rounds:
+                median = sorted(rounds, key=lambda r: r.value)[len(rounds) // 2]
+                ratios.append(replace(median, rounds=tuple(r.value for r in rounds)))
 
         # Reads first: the admin list answers 304 only once its newest change has settled
         # (no write for a few seconds), so the writes come after every poll.

@@ -20,6 +20,7 @@ class Ratio:
     service: Load
     baseline: Load
     target: float
+    rounds: tuple[float, ...] = ()  # every round's ratio, when the comparison was repeated
 
     @property
     def value(self) -> float:
@@ -41,11 +42,17 @@ def print_loads(loads: list[Load]) -> None:
 
 def print_ratios(ratios: list[Ratio]) -> None:
     print(f"{'ratio (req/s ÷ req/s, same run)':<44} {'conns':>5} {'service':>8} "
-          f"{'baseline':>9} {'ratio':>6} {'target':>7}")  # fmt: skip
+          f"{'baseline':>9} {'ratio':>6} {'target':>7}         {'rounds':<}")  # fmt: skip
     for r in ratios:
+        rounds = " ".join(f"{x:.2f}" for x in r.rounds)
         print(f"{r.label:<44} {r.service.connections:>5} {r.service.rate:>8,.0f} "
               f"{r.baseline.rate:>9,.0f} {r.value:>6.2f} {'≥ ' + format(r.target, '.2f'):>7}  "
-              f"{r.verdict}")  # fmt: skip
+              f"{r.verdict:<5}  {rounds}")  # fmt: skip
+    if any(len(r.rounds) > 1 for r in ratios):
+        print(
+            "ratio = the median round's; rounds = each round's ratio (baseline before and "
+            "after the service, every round)"
+        )
 
 
 def print_machine_load(when: str) -> None:
