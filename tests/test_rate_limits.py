@@ -7,6 +7,7 @@ import time
 
 import pytest
 import redis
+from flask_limiter import RequestLimit
 
 from service import auth, create_app
 
@@ -216,3 +217,23 @@ def test_a_limited_sign_in_is_told_when_the_window_frees_up(app, shop, monkeypat
     assert_rate_limited(limited)
     # "10 per 15 minutes": the oldest failure, a minute old now, leaves the window in 14.
     assert 14 * 60 - 2 <= int(limited.headers["Retry-After"]) <= 14 * 60 + 1
+
+
+def test_a_limited_request_is_answered_even_when_the_limits_store_fails_to_say_when(
+    app, shop, monkeypatch
+):
+    """Working out Retry-After asks the limits' store; if that fails, the 429 still answers
+    (with the limit's whole period), never a 500."""
+    client = from_address(app.test_client(), "192.0.2.42")
+    attempts = int(app.config["SIGN_IN_LIMIT_PER_ACCOUNT"].split()[0])
+    for _ in range(attempts):
+        sign_in(client, shop, "wrong password")
+
+    def store_gone(self):
+        raise ConnectionError("the limits' store went away")
+
+    # A limit's reset time is read from its store's window.
+    monkeypatch.setattr(RequestLimit, "reset_at", property(store_gone))
+    limited = sign_in(client, shop, "wrong password")
+    assert_rate_limited(limited)
+    assert int(limited.headers["Retry-After"]) == 15 * 60
