@@ -103,8 +103,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     CORS(
         app,
-        resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
-        allow_headers=["Authorization", "Content-Type", "If-None-Match", "X-API-Key"],
+        # The admin app is the one browser client, and it calls the admin API only; tills are
+        # not browsers, so the POS API grants no origin (and its requests skip CORS's work).
+        resources={r"/api/admin/*": {"origins": app.config["CORS_ORIGINS"]}},
+        allow_headers=["Authorization", "Content-Type", "If-None-Match"],
         expose_headers=["ETag", "Content-Disposition"],
         methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         max_age=600,

@@ -53,3 +53,14 @@ def test_a_request_without_origin_gets_no_cors_headers(client):
     response = client.get("/api/admin/customers")
     assert [h for h, _ in response.headers.items() if h.lower().startswith("access-control")] == []
     assert "Origin" not in response.headers.get("Vary", "")
+
+
+def test_the_pos_api_grants_no_origin(client, shop):
+    """The admin app calls the admin API only; a page on its origin gets no grant to act as a
+    till, even with a till's key in hand."""
+    response = client.get(
+        "/api/loyalty/phone-lookup",
+        query_string={"phone": "+447306506797"},
+        headers={**shop.pos_headers, "Origin": "http://127.0.0.1:8080"},
+    )
+    assert "Access-Control-Allow-Origin" not in response.headers
