@@ -4,6 +4,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from service import db
 from service.loyalty import verify_ledger
 
 NO_STORE = {
@@ -11,6 +12,19 @@ NO_STORE = {
     "Pragma": "no-cache",
     "Expires": "0",
 }
+
+
+def count_statements(monkeypatch) -> list[str]:
+    """From now on, every SQL statement the service sends is listed in the returned list."""
+    statements = []
+    real_execute = db.DeadlineCursor.execute
+
+    def execute(self, query, args=None):
+        statements.append(query)
+        return real_execute(self, query, args)
+
+    monkeypatch.setattr(db.DeadlineCursor, "execute", execute)
+    return statements
 
 
 def assert_no_store(response) -> None:

@@ -6,11 +6,11 @@ import time
 import pytest
 from itsdangerous import TimestampSigner
 
-from service import auth, db
+from service import auth
 from service.auth import revoke_pos_key
 from service.store import pos_keys
 
-from .helpers import assert_problem
+from .helpers import assert_problem, count_statements
 
 LOOKUP = "/api/loyalty/phone-lookup"
 PHONE = "+447306506797"
@@ -39,14 +39,7 @@ def test_a_known_key_costs_no_database_round_trip(client, shop, clock, monkeypat
         client.get(LOOKUP, query_string={"phone": PHONE}, headers=shop.pos_headers).status_code
         == 200
     )
-    statements = []
-    real_execute = db.DeadlineCursor.execute
-
-    def execute(self, query, args=None):
-        statements.append(query)
-        return real_execute(self, query, args)
-
-    monkeypatch.setattr(db.DeadlineCursor, "execute", execute)
+    statements = count_statements(monkeypatch)
     response = client.get(LOOKUP, query_string={"phone": PHONE}, headers=shop.pos_headers)
     assert response.status_code == 200
     assert len(statements) == 1 and "pos_api_keys" not in statements[0]
@@ -87,18 +80,6 @@ def test_a_wrong_secret_for_a_cached_prefix_is_refused(client, shop, clock):
 
 
 CUSTOMERS = "/api/admin/customers"
-
-
-def count_statements(monkeypatch) -> list[str]:
-    statements = []
-    real_execute = db.DeadlineCursor.execute
-
-    def execute(self, query, args=None):
-        statements.append(query)
-        return real_execute(self, query, args)
-
-    monkeypatch.setattr(db.DeadlineCursor, "execute", execute)
-    return statements
 
 
 def test_a_known_admin_session_costs_no_database_round_trip(

@@ -2,9 +2,7 @@
 
 import pytest
 
-from service import db
-
-from .helpers import assert_no_store, assert_problem, let_changes_settle
+from .helpers import assert_no_store, assert_problem, count_statements, let_changes_settle
 
 CUSTOMERS = "/api/admin/customers"
 PHONE = "+447306506797"
@@ -175,18 +173,6 @@ def test_a_304_never_runs_the_list_query(client, conn, admin):
             cur.execute("RENAME TABLE hidden_customers TO customers")
     assert unchanged.status_code == 304
     assert fresh.status_code == 500  # proves the list query would have needed the table
-
-
-def count_statements(monkeypatch) -> list[str]:
-    statements = []
-    real_execute = db.DeadlineCursor.execute
-
-    def execute(self, query, args=None):
-        statements.append(query)
-        return real_execute(self, query, args)
-
-    monkeypatch.setattr(db.DeadlineCursor, "execute", execute)
-    return statements
 
 
 def test_an_unchanged_poll_is_one_statement(client, admin, monkeypatch):
