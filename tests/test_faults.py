@@ -177,19 +177,19 @@ def test_commit_lost_in_flight_is_outcome_unknown_and_the_retry_is_safe(
 ):
     """The server receives COMMIT, then freezes before answering: the change IS stored, and
     the answer must not say otherwise."""
-    real_commit = db._commit
+    real_commit = db.transactions._commit
 
     def freeze_then_commit(conn):
         private_db.freeze()
         real_commit(conn)
 
-    monkeypatch.setattr(db, "_commit", freeze_then_commit)
+    monkeypatch.setattr(db.transactions, "_commit", freeze_then_commit)
     reference = f"c-{secrets.token_hex(4)}"
     before = api.lookup(PHONES[1])[0].json()["points_balance"]
     try:
         response, elapsed = api.redeem(reference, PHONES[1])
     finally:
-        monkeypatch.setattr(db, "_commit", real_commit)
+        monkeypatch.setattr(db.transactions, "_commit", real_commit)
         private_db.thaw()
     body = assert_503_problem(response, elapsed)
     assert body["code"] == "outcome_unknown"
