@@ -24,9 +24,9 @@ from functools import partial
 
 import requests
 
+from service.audit import verify_ledger
 from service.auth import create_admin, create_pos_key
 from service.db import connect
-from service.loyalty import verify_ledger
 from service.tenancy import create_tenant
 
 from . import baselines, wrk

@@ -12,9 +12,9 @@ import statistics
 import time
 from contextlib import closing
 
+from service.audit import verify_ledger
 from service.auth import create_admin, create_pos_key
 from service.db import connect
-from service.loyalty import verify_ledger
 from service.tenancy import create_tenant
 
 from .database import database_url, throwaway_database
@@ -97,9 +97,9 @@ def deep_rows() -> int:
 
 def deep_cursor(settings, tenant, first_page: dict) -> str | None:
     """The cursor of the page after DEEP_ROW rows of the unfiltered list, built the way the
-    service builds it (service.customer_search.encode_cursor) from that row's sort key."""
+    service builds it (service.customer_list.encode_cursor) from that row's sort key."""
     try:
-        from service.customer_search import encode_cursor
+        from service.customer_list import encode_cursor
     except ImportError:
         return None
     if "next_cursor" not in first_page:
@@ -148,7 +148,7 @@ def measure(settings, tenant, key: str) -> None:
             timer.measure(label, listing(per_page=PER_PAGE, page=page), 20)
         else:
             label = "admin list, a later page"
-            print(f"  {label}: no service.customer_search.encode_cursor to build its cursor")
+            print(f"  {label}: no service.customer_list.encode_cursor to build its cursor")
         plans[label] = statements[:]
         statements.clear()
         digits = f"{n:06d}"

@@ -5,13 +5,15 @@ import hmac
 import secrets
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 from cachetools import TTLCache
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .db import run_in_transaction
+from .db import run_in_transaction, run_query
 from .exceptions import SignInBusy, TenantNotFound, Unauthorized
 from .identities import normalize_email
 from .store import admin_users, pos_keys
@@ -141,8 +143,7 @@ def _check_pos_key(conn, key: str | None) -> Tenant:
     parts = (key or "").strip().split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         raise Unauthorized("Send a valid POS key in the X-API-Key header.")
-    with conn.cursor() as cur:
-        row = pos_keys.find_active(cur, parts[1])
+    row = run_query(conn, lambda cur: pos_keys.find_active(cur, parts[1]))
     if row is None or not hmac.compare_digest(row["secret_hash"], _hash_secret(parts[2])):
         raise Unauthorized("The POS key is unknown or revoked.")
     return Tenant.from_row(row)
@@ -170,13 +171,20 @@ def create_admin(conn, tenant: Tenant, email: str, password: str) -> int:
     return admin_id
 
 
-def _serializer(secret_key: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt=ADMIN_TOKEN_SALT)
+@dataclass(frozen=True)
+class SessionTokens:
+    """How admin session tokens are signed (``secret_key``) and how long they live
+    (``max_age`` seconds): the app builds one from its configuration."""
+
+    secret_key: str
+    max_age: int
+
+    @cached_property
+    def serializer(self) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(self.secret_key, salt=ADMIN_TOKEN_SALT)
 
 
-def sign_in_admin(
-    conn, secret_key: str, max_age: int, tenant_slug: str, email: str, password: str
-) -> dict:
+def sign_in_admin(conn, tokens: SessionTokens, tenant_slug: str, email: str, password: str) -> dict:
     """Check the admin's password; return ``{token, expires_at, tenant, tenant_name}``.
 
     Raises Unauthorized alike for an unknown tenant, email or wrong password; SignInBusy when
@@ -188,31 +196,32 @@ def sign_in_admin(
         tenant = None
     admin = None
     if tenant is not None:
-        with conn.cursor() as cur:
-            admin = admin_users.find(cur, tenant.id, normalize_email(email))
+        admin = run_query(
+            conn, lambda cur: admin_users.find(cur, tenant.id, normalize_email(email))
+        )
     password_hash = admin["password_hash"] if admin else _DUMMY_PASSWORD_HASH
     if not _password_matches(password_hash, password) or admin is None:
         raise Unauthorized("Wrong tenant, email or password.")
     return {
-        "token": _serializer(secret_key).dumps(
+        "token": tokens.serializer.dumps(
             {"admin": admin["id"], "tenant": tenant.id, "gen": admin["session_generation"]}
         ),
-        "expires_at": datetime.now(UTC) + timedelta(seconds=max_age),
+        "expires_at": datetime.now(UTC) + timedelta(seconds=tokens.max_age),
         "tenant": tenant.slug,
         "tenant_name": tenant.name,
     }
 
 
-def tenant_for_admin_token(conn, secret_key: str, max_age: int, header: str | None) -> Tenant:
+def tenant_for_admin_token(conn, tokens: SessionTokens, header: str | None) -> Tenant:
     """The tenant of a valid ``Authorization: Bearer`` admin token; raises Unauthorized."""
-    return Tenant.from_row(_admin_for_token(conn, secret_key, max_age, header))
+    return Tenant.from_row(_admin_for_token(conn, tokens, header))
 
 
-def sign_out_admin(conn, secret_key: str, max_age: int, header: str | None) -> None:
+def sign_out_admin(conn, tokens: SessionTokens, header: str | None) -> None:
     """Revoke the token in ``header``, and with it every other token of the same admin issued
     before (tokens carry their admin's session generation; this bumps it). Raises Unauthorized
     for a token that is not valid (already signed out included)."""
-    admin = _admin_for_token(conn, secret_key, max_age, header)
+    admin = _admin_for_token(conn, tokens, header)
     revoked = run_in_transaction(
         conn, lambda cur: admin_users.revoke_sessions(cur, admin["id"], admin["session_generation"])
     )
@@ -221,7 +230,7 @@ def sign_out_admin(conn, secret_key: str, max_age: int, header: str | None) -> N
         raise Unauthorized("The session is no longer valid; sign in again.")
 
 
-def _admin_for_token(conn, secret_key: str, max_age: int, header: str | None) -> dict:
+def _admin_for_token(conn, tokens: SessionTokens, header: str | None) -> dict:
     """The admin row (with its tenant) of a valid, unrevoked, unexpired token.
 
     A token found valid within the last CREDENTIAL_CACHE_SECONDS is answered from memory
@@ -232,28 +241,27 @@ def _admin_for_token(conn, secret_key: str, max_age: int, header: str | None) ->
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Sign in and send the token as 'Authorization: Bearer <token>'.")
     # The key and lifetime are part of the digest: a token is known only under what signed it.
-    digest = KnownCredentials.digest(secret_key, str(max_age), token.strip())
+    digest = KnownCredentials.digest(tokens.secret_key, str(tokens.max_age), token.strip())
     known = known_admin_sessions.get(digest)
     if known is not None and time.time() < known[1]:
         return known[0]
     epoch = known_admin_sessions.epoch()
-    admin, expires_at = _check_admin_token(conn, secret_key, max_age, token.strip())
+    admin, expires_at = _check_admin_token(conn, tokens, token.strip())
     known_admin_sessions.remember(digest, (admin, expires_at), epoch)
     return admin
 
 
-def _check_admin_token(conn, secret_key: str, max_age: int, token: str) -> tuple[dict, float]:
+def _check_admin_token(conn, tokens: SessionTokens, token: str) -> tuple[dict, float]:
     """(admin row, expiry as a Unix time) of a valid token; raises Unauthorized."""
     try:
-        claims, signed_at = _serializer(secret_key).loads(
-            token, max_age=max_age, return_timestamp=True
+        claims, signed_at = tokens.serializer.loads(
+            token, max_age=tokens.max_age, return_timestamp=True
         )
     except SignatureExpired as exc:
         raise Unauthorized("The session has expired; sign in again.", expired=True) from exc
     except BadSignature as exc:
         raise Unauthorized("The session token is not valid; sign in again.") from exc
-    with conn.cursor() as cur:
-        admin = admin_users.get_with_tenant(cur, claims.get("admin"))
+    admin = run_query(conn, lambda cur: admin_users.get_with_tenant(cur, claims.get("admin")))
     # A token whose admin was deleted, whose claims were tampered with, or that was revoked
     # (sign-out, password change: the generation moved on) grants nothing.
     if (
@@ -262,4 +270,4 @@ def _check_admin_token(conn, secret_key: str, max_age: int, token: str) -> tuple
         or admin["session_generation"] != claims.get("gen")
     ):
         raise Unauthorized("The session is no longer valid; sign in again.")
-    return admin, signed_at.timestamp() + max_age
+    return admin, signed_at.timestamp() + tokens.max_age

@@ -12,10 +12,10 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from . import auth, demo, migrate, webhooks
+from .audit import verify_ledger
 from .config import is_production
 from .db import connect, connect_kwargs
 from .exceptions import TenantNotFound
-from .loyalty import verify_ledger
 from .tenancy import create_tenant, get_tenant
 
 log = logging.getLogger(__name__)
@@ -260,13 +260,3 @@ def init_app(app) -> None:
     groups = (db_cli, tenants_cli, pos_keys_cli, admins_cli, demo_cli, ledger_cli, webhooks_cli)
     for group in groups:
         app.cli.add_command(group)
-
-
-def main() -> None:
-    """The ``loyalty`` console script: Flask's CLI with this app preset, so every command
-    works from anywhere the package is installed (no ``--app``, no ``flask`` on the PATH)."""
-    from flask.cli import FlaskGroup
-
-    from . import create_app
-
-    FlaskGroup(name="loyalty", create_app=create_app, help="Loyalty Points Live Sync").main()

@@ -8,8 +8,9 @@ import os
 import random
 
 from .auth import create_admin, create_pos_key, revoke_labelled_pos_keys
+from .db import run_query
 from .exceptions import TenantNotFound
-from .loyalty import PointsChange, earn_points, redeem_points
+from .points import PointsChange, earn_points, redeem_points
 from .store import customers
 from .tenancy import create_tenant, get_tenant
 
@@ -72,10 +73,9 @@ def seed(conn) -> dict:
     )
 
     revoke_labelled_pos_keys(conn, tenant, DEMO_KEY_LABEL)
-    with conn.cursor() as cur:
-        # All the tenant has: the demo keeps what was done to it (customers enrolled at the
-        # till or from the admin page) across runs.
-        enrolled = customers.count_for_tenant(cur, tenant.id)
+    # All the tenant has: the demo keeps what was done to it (customers enrolled at the till or
+    # from the admin page) across runs.
+    enrolled = run_query(conn, lambda cur: customers.count_for_tenant(cur, tenant.id))
     return {
         "tenant": tenant.slug,
         "customers": enrolled,

@@ -1,10 +1,15 @@
 """Phone numbers as POS terminals send them, normalised to E.164 with ``phonenumbers``."""
 
+import re
+
 import phonenumbers
 
 from .exceptions import InvalidPhone
 
 MAX_INPUT_LENGTH = 40
+# Digits with the separators tills type; at least five digits, so "0" is not a phone (whether
+# a number exists in the shop's region is for phonenumbers to say). The API publishes it too.
+PHONE_PATTERN = r"^\+?[ ()./-]*(?:[0-9][ ()./-]*){5,20}$"
 
 
 def normalize_phone(raw: str, region: str) -> str:
@@ -14,6 +19,8 @@ def normalize_phone(raw: str, region: str) -> str:
     international prefix, and a leading ``+`` that reached us as a space because the POS did
     not percent-encode it in a query string. Raises InvalidPhone for anything else.
     """
+    if not re.match(PHONE_PATTERN, raw or ""):
+        raise InvalidPhone("A phone number is 5 to 20 digits, with an optional + and separators.")
     text = (raw or "")[: MAX_INPUT_LENGTH + 1]
     if text.startswith(" ") and text.strip()[:1].isdigit():
         # "?phone=+4473..." decodes to " 4473...": the space was a plus.
@@ -31,24 +38,6 @@ def normalize_phone(raw: str, region: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone(f"{raw!r} is not a valid phone number for region {region}.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def digit_fragments(query: str, region: str) -> list[str]:
-    """The digit runs a stored E.164 number must contain to match a search ``query``.
-
-    "07306 506" searched in GB also matches "+447306506...": the national prefix is dropped.
-    Empty when the query has no digits.
-    """
-    digits = "".join(ch for ch in query if ch.isdigit())
-    if not digits:
-        return []
-    fragments = [digits]
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
-    prefix = metadata.national_prefix if metadata else None
-    for lead in ("00", prefix):
-        if lead and digits.startswith(lead) and len(digits) > len(lead):
-            fragments.append(digits[len(lead) :])
-    return fragments
 
 
 def is_valid_region(region: str) -> bool:

@@ -1,6 +1,6 @@
 """The rules of points changes, as pure functions: no database, no Flask, no clock.
 
-``loyalty.py`` runs them inside the one write skeleton, on the locked balance row and the
+``points.py`` runs them inside the one write skeleton, on the locked balance row and the
 ledger rows it read; ``tests/test_rules.py`` checks them without a database.
 """
 
@@ -14,15 +14,38 @@ REVERSE = "reverse_redemption"
 ADJUST = "adjust_points"
 OPEN = "open_account"  # written once per customer at enrolment: its opening balance
 
-# How one ledger row of each operation type moves (points_balance, total_points_earned,
-# total_points_redeemed), as multiples of its points_amount. Adjustments carry their sign.
-EFFECTS = {
-    EARN: (1, 1, 0),
-    REDEEM: (-1, 0, 1),
-    REVERSE: (1, 0, -1),
-    ADJUST: (1, 0, 0),
-    OPEN: (1, 1, 0),
+
+@dataclass(frozen=True)
+class OperationType:
+    """One kind of ledger row: how it moves the balance row, and the webhook event it sends.
+
+    ``effect`` is how one row moves (points_balance, total_points_earned,
+    total_points_redeemed), as multiples of its points_amount (adjustments carry their sign).
+    ``event_type`` is the webhook event (None: the row sends none).
+    """
+
+    effect: tuple[int, int, int]
+    event_type: str | None
+
+
+# THE list of operation types. Everything else derives from it: the ledger's sums and its
+# audit (store/ledger.py), webhook event types, the API's schemas, metrics' labels. Adding an
+# operation type is one entry here plus the domain function that writes it (points.py).
+OPERATION_TYPES = {
+    EARN: OperationType((1, 1, 0), "loyalty.points_earned"),
+    REDEEM: OperationType((-1, 0, 1), "loyalty.points_redeemed"),
+    REVERSE: OperationType((1, 0, -1), "loyalty.redemption_reversed"),
+    ADJUST: OperationType((1, 0, 0), "loyalty.points_adjusted"),
+    OPEN: OperationType((1, 1, 0), None),
 }
+EFFECTS = {name: op.effect for name, op in OPERATION_TYPES.items()}
+EVENT_TYPES = {name: op.event_type for name, op in OPERATION_TYPES.items() if op.event_type}
+BALANCE_COLUMNS = ("points_balance", "total_points_earned", "total_points_redeemed")
+
+
+def balance_change(operation_type: str, points: int) -> int:
+    """How much a row of ``operation_type`` moving ``points`` changes the balance (signed)."""
+    return EFFECTS[operation_type][0] * points
 
 
 @dataclass(frozen=True)
@@ -70,7 +93,7 @@ def check_balance_covers(totals: Totals, operation_type: str, points: int) -> No
         )
 
 
-def refundable_points(
+def reversible_points(
     redeemed: int, already_reversed: int, requested: int | None, reference: str
 ) -> int:
     """How many points a reversal gives back: ``requested``, or all that is left when None.

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from .db import run_in_transaction
+from .db import run_in_transaction, run_query
 from .exceptions import TenantNotFound
 from .identities import normalize_slug
 from .phones import is_valid_region
@@ -47,8 +47,7 @@ def create_tenant(conn, slug: str, name: str, region: str) -> Tenant:
 
 def get_tenant(conn, slug: str) -> Tenant:
     """The tenant with this slug (in any case; see ``identities``); raises TenantNotFound."""
-    with conn.cursor() as cur:
-        row = tenants.get_by_slug(cur, normalize_slug(slug))
+    row = run_query(conn, lambda cur: tenants.get_by_slug(cur, normalize_slug(slug)))
     if row is None:
         raise TenantNotFound(f"No tenant {slug!r}.")
     return Tenant.from_row(row)

@@ -1,6 +1,6 @@
 """Webhooks: at-least-once, signed delivery of the events the outbox holds.
 
-Events are written by ``loyalty`` in the same transaction as the points change (so an event
+Events are written by ``points`` in the same transaction as the points change (so an event
 exists exactly when its change committed). Workers claim one delivery at a time with a guarded
 UPDATE (a lease with a token), post it outside any transaction, and record the outcome only if
 they still hold the claim: several workers never send one delivery in parallel.
@@ -35,18 +35,13 @@ from urllib3.exceptions import NewConnectionError
 from urllib3.util.connection import create_connection
 
 from . import logs
-from .db import run_in_transaction
+from .db import run_in_transaction, run_query
+from .rules import EVENT_TYPES
 from .store import webhooks
 from .tenancy import Tenant
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPES = {
-    "earn_points": "loyalty.points_earned",
-    "redeem_points": "loyalty.points_redeemed",
-    "adjust_points": "loyalty.points_adjusted",
-    "reverse_redemption": "loyalty.redemption_reversed",
-}
 SIGNATURE_HEADER = "X-Loyalty-Signature"
 TIMESTAMP_HEADER = "X-Loyalty-Timestamp"
 
@@ -158,10 +153,13 @@ def add_endpoint(
 
 def list_endpoints(conn, tenant: Tenant) -> tuple[list[dict], list[dict]]:
     """(endpoints with delivery counts, failed deliveries) of the tenant."""
-    with conn.cursor() as cur:
-        return webhooks.endpoints_with_counts(cur, tenant.id), webhooks.failed_deliveries(
-            cur, tenant.id
-        )
+    return run_query(
+        conn,
+        lambda cur: (
+            webhooks.endpoints_with_counts(cur, tenant.id),
+            webhooks.failed_deliveries(cur, tenant.id),
+        ),
+    )
 
 
 def remove_endpoint(conn, endpoint_id: int) -> bool:
@@ -319,8 +317,7 @@ def deliver_due(
     settings = settings or DeliverySettings()
     session = session or delivery_session(settings)
     report = DeliveryReport()
-    with conn.cursor() as cur:
-        candidates = webhooks.due_delivery_ids(cur, limit)
+    candidates = run_query(conn, lambda cur: webhooks.due_delivery_ids(cur, limit))
     for delivery_id in candidates:
         if stop():
             break

@@ -17,9 +17,10 @@ from werkzeug.serving import make_server
 from service import create_app
 from service.auth import create_admin, create_pos_key
 from service.config import DEFAULT_DATABASE_URL, DatabaseSettings
+from service.customers import enrol_customer
 from service.db import connect, connect_kwargs
-from service.loyalty import PointsChange, earn_points, enrol_customer
 from service.migrate import upgrade
+from service.points import PointsChange, earn_points
 from service.tenancy import Tenant, create_tenant
 
 from .helpers import assert_ledger_agrees_with_balances

@@ -5,7 +5,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from service import db
-from service.loyalty import verify_ledger
+from service.audit import verify_ledger
 
 NO_STORE = {
     "Cache-Control": "no-store, no-cache, must-revalidate, private",
@@ -76,7 +76,7 @@ def let_changes_settle(conn, tenant_id: int) -> None:
     """Move the tenant's change times an hour back, as if nothing had changed for that long.
 
     The admin list answers 304 only once its newest change is older than any transaction can
-    live (``customer_search.customers_change_marker``); this stands in for the wait.
+    live (``customer_list.customers_change_marker``); this stands in for the wait.
     """
     with conn.cursor() as cur:
         cur.execute(

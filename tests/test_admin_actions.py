@@ -15,8 +15,9 @@ import pytest
 import requests
 
 from service.auth import create_admin, create_pos_key
+from service.customers import enrol_customer
 from service.db import connect
-from service.loyalty import PointsChange, earn_points, enrol_customer, redeem_points
+from service.points import PointsChange, earn_points, redeem_points
 from service.tenancy import create_tenant
 
 from .browser import CHROMIUM, CHROMIUM_ARGS, ROOT, ApiProcess, StaticSite

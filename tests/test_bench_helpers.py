@@ -7,8 +7,8 @@ import pytest
 
 from bench import wrk
 from bench.loader import load_customers, name, national, phone
+from service.audit import verify_ledger
 from service.db import connect
-from service.loyalty import verify_ledger
 
 needs_wrk = pytest.mark.skipif(
     not wrk.available(), reason="wrk missing: scripts/apt-install.sh wrk"

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from service.customer_directory import EXPORT_COLUMNS, spreadsheet_safe
+from service.customer_export import EXPORT_COLUMNS, spreadsheet_safe
 
 from .helpers import assert_no_store, assert_problem, ledger_count
 
@@ -151,7 +151,7 @@ def test_export_cannot_smuggle_a_formula_into_a_spreadsheet(client, admin):
 
 def test_export_walks_every_batch(client, admin, monkeypatch):
     shop, headers = admin
-    monkeypatch.setattr("service.customer_directory.EXPORT_BATCH", 2)
+    monkeypatch.setattr("service.customer_export.EXPORT_BATCH", 2)
     for i in range(5):
         shop.add_customer(f"+44730650{6900 + i}", name=f"C{i}")
     assert [r["name"] for r in export(client, headers)] == [f"C{i}" for i in range(5)]

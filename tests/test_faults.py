@@ -17,8 +17,9 @@ import requests
 from werkzeug.serving import make_server
 
 from service import create_app, db
+from service.audit import verify_ledger
 from service.auth import create_pos_key
-from service.loyalty import PointsChange, earn_points, verify_ledger
+from service.points import PointsChange, earn_points
 from service.tenancy import create_tenant
 
 from .private_mariadb import PrivateMariaDB

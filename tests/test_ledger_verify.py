@@ -2,7 +2,7 @@
 
 import pytest
 
-from service.loyalty import PointsChange, redeem_points
+from service.points import PointsChange, redeem_points
 
 PHONE = "+447306506797"
 

@@ -11,7 +11,7 @@ from service.rules import (
     Totals,
     check_balance_covers,
     is_same_request,
-    refundable_points,
+    reversible_points,
 )
 
 START = Totals(points_balance=100, total_points_earned=300, total_points_redeemed=200)
@@ -61,11 +61,11 @@ def test_a_repeat_is_a_replay_only_when_it_is_the_same_request(customer_id, poin
 
 
 def test_a_reversal_gives_back_at_most_what_is_left():
-    assert refundable_points(30, 0, None, "A-1") == 30
-    assert refundable_points(30, 10, None, "A-1") == 20
-    assert refundable_points(30, 10, 5, "A-1") == 5
-    assert refundable_points(30, 10, 20, "A-1") == 20
+    assert reversible_points(30, 0, None, "A-1") == 30
+    assert reversible_points(30, 10, None, "A-1") == 20
+    assert reversible_points(30, 10, 5, "A-1") == 5
+    assert reversible_points(30, 10, 20, "A-1") == 20
     for already, requested in ((10, 21), (30, None), (30, 1), (0, 0)):
         with pytest.raises(ReversalExceedsRedemption) as refused:
-            refundable_points(30, already, requested, "A-1")
+            reversible_points(30, already, requested, "A-1")
         assert refused.value.extra == {"points_remaining": 30 - already}

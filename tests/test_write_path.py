@@ -9,8 +9,8 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from service import create_app, db, loyalty
-from service.loyalty import PointsChange, redeem_points
+from service import create_app, db, points
+from service.points import PointsChange, redeem_points
 
 from .helpers import let_changes_settle
 
@@ -50,7 +50,7 @@ def test_writes_to_different_customers_never_wait_for_each_other(
     first = shop.add_customer("+447306506701", points=100)
     second = shop.add_customer("+447306506702", points=100)
     holding, release = threading.Event(), threading.Event()
-    real_record_event = loyalty.record_event
+    real_record_event = points.record_event
 
     def record_event_then_hold(cur, tenant, outcome):
         real_record_event(cur, tenant, outcome)
@@ -58,7 +58,7 @@ def test_writes_to_different_customers_never_wait_for_each_other(
             holding.set()
             release.wait(timeout=30)
 
-    monkeypatch.setattr(loyalty, "record_event", record_event_then_hold)
+    monkeypatch.setattr(points, "record_event", record_event_then_hold)
     held = threading.Thread(
         target=redeem_points, args=(db.connect(database), shop.tenant,
                                     PointsChange(first, 10, "held-1")),

@@ -1,4 +1,4 @@
-"""Admin endpoints: sign in, and the tenant's customers (``Authorization: Bearer``)."""
+"""Admin endpoints: sign in; the tenant's customers and their points (``Authorization: Bearer``)."""
 
 from contextlib import contextmanager
 from functools import partial
@@ -6,30 +6,28 @@ from functools import partial
 from flask import Response, current_app, g, request, stream_with_context
 from flask.views import MethodView
 
-from ..auth import sign_in_admin, sign_out_admin, tenant_for_admin_token
-from ..customer_directory import (
-    add_customer,
-    export_customers_csv,
-    refund_redemption,
-    rename_customer,
-)
-from ..customer_search import customers_change_marker, list_customers
+from ..auth import SessionTokens, sign_in_admin, sign_out_admin, tenant_for_admin_token
+from ..customer_export import export_customers_csv
+from ..customer_list import customers_change_marker, list_customers
+from ..customers import add_customer, customer_history, customer_version, rename_customer
 from ..db import close_conn, get_conn
-from ..loyalty import adjust_points, customer_history, customer_version
+from ..points import adjust_points, reverse_transaction
 from .common import ADMIN_SECURITY, REVERSAL_PROBLEMS, Blueprint, api_endpoint, created_or_replayed
 from .conditional import answer_unchanged, current_tag, etag_header, page_tag
-from .schemas import (
+from .schemas.admin import (
     AdjustmentRequestSchema,
     AdjustmentSchema,
     AdminSessionRequestSchema,
     AdminSessionSchema,
-    CustomerCardSchema,
     CustomerChangeRequestSchema,
     CustomerExportQuerySchema,
     CustomerListQuerySchema,
     CustomerPageSchema,
-    LedgerPageSchema,
     NewCustomerRequestSchema,
+)
+from .schemas.shared import (
+    CustomerCardSchema,
+    LedgerPageSchema,
     PageQuerySchema,
     ReversalSchema,
     ReverseRequestSchema,
@@ -62,14 +60,7 @@ class AdminSession(MethodView):
     )
     def post(self, args):
         """Sign in as an admin of a tenant; the token goes in 'Authorization: Bearer'"""
-        return sign_in_admin(
-            get_conn(),
-            current_app.config["SECRET_KEY"],
-            current_app.config["ADMIN_TOKEN_MAX_AGE"],
-            args["tenant"],
-            args["email"],
-            args["password"],
-        )
+        return sign_in_admin(get_conn(), _tokens(), args["tenant"], args["email"], args["password"])
 
     @api_endpoint(
         sessions,
@@ -80,22 +71,25 @@ class AdminSession(MethodView):
     )
     def delete(self):
         """Sign out: revoke the session token sent in 'Authorization: Bearer'"""
-        sign_out_admin(
-            get_conn(),
-            current_app.config["SECRET_KEY"],
-            current_app.config["ADMIN_TOKEN_MAX_AGE"],
-            request.headers.get("Authorization"),
-        )
+        sign_out_admin(get_conn(), _tokens(), request.headers.get("Authorization"))
+
+
+def _tokens() -> SessionTokens:
+    """The app's admin session tokens, from its signing key and their lifetime; built again
+    only when the configuration changed (a new key invalidates every earlier token)."""
+    config = current_app.config
+    wanted = (config["SECRET_KEY"], config["ADMIN_TOKEN_MAX_AGE"])
+    tokens = current_app.extensions.get("session_tokens")
+    if tokens is None or (tokens.secret_key, tokens.max_age) != wanted:
+        tokens = current_app.extensions["session_tokens"] = SessionTokens(*wanted)
+    return tokens
 
 
 @blp.before_request
 def authenticate_admin():
     if request.method != "OPTIONS":
         g.tenant = tenant_for_admin_token(
-            get_conn(),
-            current_app.config["SECRET_KEY"],
-            current_app.config["ADMIN_TOKEN_MAX_AGE"],
-            request.headers.get("Authorization"),
+            get_conn(), _tokens(), request.headers.get("Authorization")
         )
 
 
@@ -248,7 +242,7 @@ class Adjustments(MethodView):
 
 
 @blp.route("/customers/<int:customer_id>/transactions/<int:transaction_id>/reversals")
-class Refunds(MethodView):
+class Reversals(MethodView):
     @admin_points_change(
         body=ReverseRequestSchema,
         response=ReversalSchema,
@@ -256,9 +250,9 @@ class Refunds(MethodView):
         problems=REVERSAL_PROBLEMS,
     )
     def post(self, args, customer_id, transaction_id):
-        """Refund all (no points) or part of one of the customer's redemptions"""
+        """Reverse all (no points) or part of one of the customer's redemptions"""
         return created_or_replayed(
-            refund_redemption(
+            reverse_transaction(
                 get_conn(),
                 g.tenant,
                 customer_id,

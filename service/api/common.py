@@ -1,15 +1,15 @@
 """What the blueprints share: the one decorator per kind of endpoint (its docs, arguments,
-responses and problems), security schemes, replay statuses."""
+responses and problems), the security schemes, replay statuses."""
 
 from collections.abc import Callable
 
 import flask_smorest
 from flask import g
 
-from .. import observability
-from ..errors import PROBLEM_MIMETYPE
+from . import observability
+from .errors import PROBLEM_MIMETYPE
 from .parsing import StrictJsonParser
-from .schemas import ProblemSchema
+from .schemas.shared import ProblemSchema
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -23,6 +23,10 @@ class Blueprint(flask_smorest.Blueprint):
         self.common_problems = problems or {}
 
 
+SECURITY_SCHEMES = {
+    "PosApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+    "AdminSession": {"type": "http", "scheme": "bearer", "bearerFormat": "signed token"},
+}
 POS_SECURITY = [{"PosApiKey": []}]
 ADMIN_SECURITY = [{"AdminSession": []}]
 

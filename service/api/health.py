@@ -4,7 +4,7 @@ from flask.views import MethodView
 
 from ..db import get_conn
 from .common import Blueprint, api_endpoint
-from .schemas import HealthSchema
+from .schemas.shared import HealthSchema
 
 # A load balancer's probe must get its answer quickly, even from a frozen database.
 READY_BUDGET = 2.0

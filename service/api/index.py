@@ -6,7 +6,7 @@ import swagger_ui_bundle
 from flask.views import MethodView
 
 from .common import Blueprint, api_endpoint
-from .schemas import IndexSchema
+from .schemas.shared import IndexSchema
 
 SWAGGER_UI_ASSETS = "/api/docs/assets/"
 

@@ -1,4 +1,4 @@
-"""POS endpoints (``X-API-Key``): look a customer up by phone, redeem points."""
+"""POS endpoints (``X-API-Key``): look a customer up by phone; earn, redeem and reverse points."""
 
 from functools import partial
 
@@ -6,24 +6,20 @@ from flask import g, request
 from flask.views import MethodView
 
 from ..auth import tenant_for_pos_key
+from ..customers import history_by_phone, lookup_customer
 from ..db import get_conn
-from ..loyalty import (
-    PointsChange,
-    earn_points,
-    history_by_phone,
-    lookup_customer,
-    redeem_points,
-    reverse_redemption,
-)
+from ..points import PointsChange, earn_points, redeem_points, reverse_redemption
 from .common import POS_SECURITY, REVERSAL_PROBLEMS, Blueprint, api_endpoint, created_or_replayed
-from .schemas import (
-    CustomerCardSchema,
-    EarningSchema,
+from .schemas.pos import (
     EarnRequestSchema,
-    LedgerPageSchema,
     PhoneHistoryQuerySchema,
     PhoneLookupQuery,
     PointsChangeRequestSchema,
+)
+from .schemas.shared import (
+    CustomerCardSchema,
+    EarningSchema,
+    LedgerPageSchema,
     RedemptionSchema,
     ReversalSchema,
     ReverseRequestSchema,
@@ -109,7 +105,7 @@ class Earn(MethodView):
 # `path` so that a reference with `/` (sent percent-encoded, or not) still names its
 # redemption; merge_slashes off so `a//b` is not redirected to `a/b`, another reference.
 @blp.route("/customer/loyalty/redeem/<path:transaction_reference>/reverse", merge_slashes=False)
-class Reverse(MethodView):
+class ReverseRedemption(MethodView):
     @till_points_change(
         body=ReverseRequestSchema,
         response=ReversalSchema,
@@ -117,7 +113,7 @@ class Reverse(MethodView):
         problems=REVERSAL_PROBLEMS,
     )
     def post(self, args, transaction_reference):
-        """Give back all or part of a redemption (a refunded order)"""
+        """Reverse all or part of a redemption: give its points back (a refunded order)"""
         return created_or_replayed(
             reverse_redemption(
                 get_conn(),

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import requests
 
-from service.loyalty import verify_ledger
+from service.audit import verify_ledger
 
 from ..test_concurrency import run_together
 from .conftest import cluster, connect_node, text, wait_cluster_settled

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 
+from service.audit import verify_ledger
 from service.auth import create_pos_key
-from service.loyalty import PointsChange, earn_points, enrol_customer, verify_ledger
+from service.customers import enrol_customer
+from service.points import PointsChange, earn_points
 from service.tenancy import create_tenant
 
 from ..browser import ApiProcess

@@ -15,9 +15,9 @@ import hashlib
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 
-from .api.parsing import loads_strict
-from .auth import is_known_pos_key
-from .identities import normalize_email, normalize_slug
+from ..auth import is_known_pos_key
+from ..identities import normalize_email, normalize_slug
+from .parsing import loads_strict
 
 
 def client_address() -> str:

@@ -1,4 +1,5 @@
-"""The admin's customer list: search, keyset pages, a bounded count, and its change marker.
+"""The admin's customer list: search, cursors, keyset pages, a bounded count, its change marker,
+and the walker over every match that the CSV export reads.
 
 A query is read as one of four listings (``store.customers.LISTINGS``), each served by one
 index in its own order, so any page of any tenant costs one short index range:
@@ -18,10 +19,13 @@ nobody is skipped because someone else moved.
 import base64
 import binascii
 import json
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 
 import phonenumbers
 
+from .db import run_query
 from .exceptions import InvalidCursor, InvalidPhone
 from .phones import normalize_phone
 from .store import balances, customers
@@ -105,12 +109,16 @@ def list_customers(
     """
     kind, pattern, other_words = plan_search(query, tenant.phone_region)
     after = decode_cursor(cursor, kind) if cursor else None
-    with conn.cursor() as cur:
+
+    def read(cur) -> tuple[list[dict], int]:
+        nonlocal pattern, other_words
         if kind == "name" and other_words:
             pattern, other_words = _rarest_first(cur, tenant, [pattern, *other_words])
         filters = {"pattern": pattern, "other_words": other_words}
         rows = customers.page(cur, kind, tenant.id, after=after, limit=per_page + 1, **filters)
-        total = customers.count_up_to(cur, kind, tenant.id, COUNT_CAP + 1, **filters)
+        return rows, customers.count_up_to(cur, kind, tenant.id, COUNT_CAP + 1, **filters)
+
+    rows, total = run_query(conn, read)
     items, more = rows[:per_page], len(rows) > per_page
     return {
         "items": items,
@@ -139,11 +147,45 @@ def customers_change_marker(conn, tenant: Tenant, settle_seconds: float) -> str 
     change is older than that, nothing older can still appear and the marker is safe; before
     then, None tells the caller not to answer "unchanged".
     """
-    with conn.cursor() as cur:
-        row = balances.latest_change(cur, tenant.id)
+    row = run_query(conn, lambda cur: balances.latest_change(cur, tenant.id))
     latest = row["latest"]
     if latest is None:
         return "empty"
     if row["now"] - latest < timedelta(seconds=settle_seconds):
         return None
     return latest.isoformat()
+
+
+def walk_customers(
+    batch_connection: Callable[[], AbstractContextManager], tenant: Tenant, query: str, batch: int
+) -> Iterator[list[dict]]:
+    """Every customer matching ``query`` (as ``list_customers`` searches), ``batch`` cards at a
+    time, by keyset: memory stays flat however many there are.
+
+    Everyone (an empty query) is walked by id, a search by its listing's own key (number, or
+    name word); no points change moves either, so a row that changes during a long walk is
+    neither skipped nor given twice. ``with batch_connection() as conn`` gives the connection
+    for one batch, so each batch has its own time budget. Reads only.
+    """
+    kind, pattern, other_words = plan_search(query, tenant.phone_region)
+
+    def read_after(after):
+        def read(cur) -> list[dict]:
+            if kind == "recent":
+                return customers.cards_after(cur, tenant.id, after or 0, batch)
+            return customers.page(
+                cur, kind, tenant.id, pattern=pattern, other_words=other_words,
+                after=after, limit=batch,
+            )  # fmt: skip
+
+        return read
+
+    after = None
+    while True:
+        with batch_connection() as conn:
+            rows = run_query(conn, read_after(after))
+        if not rows:
+            return
+        yield rows
+        last = rows[-1]
+        after = last["customer_id"] if kind == "recent" else last["sort_key"]

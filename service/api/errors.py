@@ -8,9 +8,9 @@ import pymysql
 from flask import Response, current_app
 from werkzeug.exceptions import HTTPException
 
-from . import metrics
-from .db import is_connection_failure
-from .exceptions import DatabaseBusy, DatabaseUnavailable, LoyaltyError, OutcomeUnknown, SignInBusy
+from .. import metrics
+from ..db import is_connection_failure
+from ..exceptions import DatabaseBusy, DatabaseUnavailable, LoyaltyError, OutcomeUnknown, SignInBusy
 
 log = logging.getLogger(__name__)
 

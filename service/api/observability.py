@@ -19,10 +19,10 @@ import pymysql
 from flask import Response, current_app, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import logs, metrics
-from .db import connect_kwargs
-from .store import ledger
-from .store import webhooks as webhooks_store
+from .. import logs, metrics
+from ..db import connect_kwargs
+from ..rules import balance_change
+from ..store import webhooks as webhooks_store
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def init_app(app) -> None:
 
 def points_changed(tenant, outcome: dict) -> None:
     """After a points change committed (not a replay): its log line and its counter."""
-    # The ledger stores amounts unsigned by operation; the balance's sign is in its table.
-    delta = ledger.EFFECTS[outcome["operation_type"]][0] * outcome["points_amount"]
+    # The ledger stores amounts unsigned by operation; the balance's sign is in rules.py.
+    delta = balance_change(outcome["operation_type"], outcome["points_amount"])
     logs.log_points_change(tenant, outcome, delta)
     metrics.points_changed(outcome["operation_type"])

@@ -1,0 +1,1 @@
+"""The API's marshmallow schemas by audience: ``shared``, ``pos`` (tills), ``admin``."""

@@ -1,0 +1,142 @@
+"""Customers: enrol, add, rename, look up by phone, and a customer's history (its ledger pages).
+
+Points move only through ``points.py``; enrolment (a zero opening balance and its
+``open_account`` entry) and a rename are the only writes here. A rename marks the customer
+changed and an enrolment writes a new balance row, so live admin pages see either on their
+next poll.
+"""
+
+from datetime import UTC, datetime
+
+import pymysql
+
+from .db import run_in_transaction, run_query
+from .exceptions import CustomerExists, CustomerNotFound, RetryableConflict
+from .mysql_codes import ER_DUP_ENTRY
+from .phones import normalize_phone
+from .rules import OPEN
+from .store import balances, ledger
+from .store import customers as customer_rows
+from .tenancy import Tenant
+
+
+def lookup_customer(conn, tenant: Tenant, phone: str) -> dict:
+    """The customer's card (balance and totals); raises InvalidPhone, CustomerNotFound."""
+    e164 = normalize_phone(phone, tenant.phone_region)
+    card = run_query(conn, lambda cur: customer_rows.card_by_phone(cur, tenant.id, e164))
+    if card is None:
+        raise CustomerNotFound(f"No customer with phone {e164} in this shop.", phone=e164)
+    return card
+
+
+def enrol_customer(conn, tenant: Tenant, phone: str, name: str | None = None) -> dict:
+    """The customer with this phone, enrolled (with a zero opening balance) when new.
+
+    Raises InvalidPhone.
+    """
+    e164 = normalize_phone(phone, tenant.phone_region)
+
+    def work(cur) -> dict:
+        return customer_rows.find_by_phone(cur, tenant.id, e164) or enrol(cur, tenant, e164, name)
+
+    return run_in_transaction(conn, work)
+
+
+def enrol(cur, tenant: Tenant, phone: str, name: str | None) -> dict:
+    """Inside the caller's transaction: insert the customer (``phone`` in E.164), its balance
+    row, its name's search terms and its opening entry. Raises RetryableConflict when the
+    phone was enrolled concurrently (the transaction runs again and finds it)."""
+    try:
+        customer_id = customer_rows.insert(cur, tenant.id, phone, name)
+    except pymysql.err.IntegrityError as exc:
+        if exc.args[0] == ER_DUP_ENTRY:
+            raise RetryableConflict(f"customer {phone} enrolled concurrently") from exc
+        raise
+    balances.insert(cur, tenant.id, customer_id, phone)
+    customer_rows.index_name(cur, tenant.id, customer_id, name)
+    ledger.insert(
+        cur,
+        tenant_id=tenant.id,
+        customer_id=customer_id,
+        phone=phone,
+        operation_type=OPEN,
+        points_amount=0,
+        transaction_reference=f"open-{customer_id}",
+        operation_details=None,
+        created_at=datetime.now(UTC).replace(tzinfo=None),
+    )
+    return {"id": customer_id, "tenant_id": tenant.id, "phone": phone, "name": name}
+
+
+def add_customer(conn, tenant: Tenant, phone: str, name: str | None) -> dict:
+    """Enrol a new customer (zero balance, opening ledger entry) and return its card.
+
+    Raises InvalidPhone, and CustomerExists when the phone is already enrolled in this shop:
+    an admin adding a customer must not be told it was created when it was not. (Two admins
+    adding the same new phone at the same instant both succeed, with the one customer.)
+    """
+    e164 = normalize_phone(phone, tenant.phone_region)
+    existing = run_query(conn, lambda cur: customer_rows.find_by_phone(cur, tenant.id, e164))
+    if existing is not None:
+        raise CustomerExists(
+            f"{e164} is already enrolled (customer {existing['id']}); nothing was changed.",
+            customer_id=existing["id"],
+            phone=e164,
+        )
+    customer = enrol_customer(conn, tenant, e164, name)
+    return run_query(conn, lambda cur: customer_rows.card(cur, tenant.id, customer["id"]))
+
+
+def rename_customer(conn, tenant: Tenant, customer_id: int, name: str | None) -> dict:
+    """Set (or clear, with None) the customer's name; returns its card.
+
+    Raises CustomerNotFound when the customer is not the tenant's; writes nothing then.
+    """
+
+    def work(cur) -> dict:
+        if customer_rows.get(cur, tenant.id, customer_id) is None:
+            raise CustomerNotFound(f"No customer {customer_id} in this shop.")
+        customer_rows.set_name(cur, tenant.id, customer_id, name)
+        # Live admin pages see the change: its list position and its ETags move.
+        balances.touch(cur, customer_id)
+        return customer_rows.card(cur, tenant.id, customer_id)
+
+    return run_in_transaction(conn, work)
+
+
+def customer_version(conn, tenant: Tenant, customer_id: int) -> int:
+    """A number that changes whenever the customer's balance, ledger or name changes.
+
+    One primary-key read of its balance row; raises CustomerNotFound when it is not the
+    tenant's.
+    """
+    version = run_query(conn, lambda cur: balances.version(cur, tenant.id, customer_id))
+    if version is None:
+        raise CustomerNotFound(f"No customer {customer_id} in this shop.")
+    return version
+
+
+def customer_history(conn, tenant: Tenant, customer_id: int, page: int, per_page: int) -> dict:
+    """One page of the customer's ledger entries, newest first.
+
+    Raises CustomerNotFound when the customer is not the tenant's.
+    """
+
+    def read(cur) -> dict:
+        if customer_rows.get(cur, tenant.id, customer_id) is None:
+            raise CustomerNotFound(f"No customer {customer_id} in this shop.")
+        total = ledger.count_for_customer(cur, customer_id)
+        items = ledger.list_for_customer(cur, customer_id, per_page, (page - 1) * per_page)
+        return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+    return run_query(conn, read)
+
+
+def history_by_phone(conn, tenant: Tenant, phone: str, page: int, per_page: int) -> dict:
+    """The POS view of a customer's ledger, newest first; raises InvalidPhone,
+    CustomerNotFound."""
+    e164 = normalize_phone(phone, tenant.phone_region)
+    customer = run_query(conn, lambda cur: customer_rows.find_by_phone(cur, tenant.id, e164))
+    if customer is None:
+        raise CustomerNotFound(f"No customer with phone {e164} in this shop.", phone=e164)
+    return customer_history(conn, tenant, customer["id"], page, per_page)
