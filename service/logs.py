@@ -8,7 +8,6 @@ What is logged is chosen so that no line holds a phone number, a key, a token or
 requests are logged by route rule (``/api/loyalty/phone-lookup``), never by raw URL.
 """
 
-import json
 import logging
 import re
 import secrets
@@ -17,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+
+import pythonjsonlogger.json
 
 LOG_FORMATS = ("json", "text")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -80,20 +81,27 @@ def _time(record: logging.LogRecord) -> str:
     return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, then the record's fields."""
+class JsonFormatter(pythonjsonlogger.json.JsonFormatter):
+    """One JSON object per line (python-json-logger): time, level, logger, message, then the
+    record's fields and the request id."""
 
-    def format(self, record: logging.LogRecord) -> str:
-        line = {
-            "time": _time(record),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-            **_fields(record),
-        }
-        if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str, separators=(",", ":"))
+    def __init__(self):
+        super().__init__(
+            "{message}",
+            style="{",
+            json_default=str,
+            json_ensure_ascii=False,
+            exc_info_as_array=False,
+            reserved_attrs=[*_STANDARD_ATTRS],
+        )
+
+    def add_fields(self, log_data: dict, record: logging.LogRecord, message_dict: dict) -> None:
+        log_data.update(time=_time(record), level=record.levelname.lower(), logger=record.name)
+        super().add_fields(log_data, record, message_dict)
+        if "exc_info" in log_data:
+            log_data["exception"] = log_data.pop("exc_info")
+        if "request_id" not in log_data and _request_id.get() is not None:
+            log_data["request_id"] = _request_id.get()
 
 
 class TextFormatter(logging.Formatter):
