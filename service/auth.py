@@ -212,9 +212,19 @@ def sign_in_admin(conn, tokens: SessionTokens, tenant_slug: str, email: str, pas
     }
 
 
-def tenant_for_admin_token(conn, tokens: SessionTokens, header: str | None) -> Tenant:
-    """The tenant of a valid ``Authorization: Bearer`` admin token; raises Unauthorized."""
-    return Tenant.from_row(_admin_for_token(conn, tokens, header))
+@dataclass(frozen=True)
+class AdminIdentity:
+    """Who a valid admin token speaks for: the admin (id, e-mail) and their tenant."""
+
+    id: int
+    email: str
+    tenant: Tenant
+
+
+def admin_for_token(conn, tokens: SessionTokens, header: str | None) -> AdminIdentity:
+    """The admin of a valid ``Authorization: Bearer`` token; raises Unauthorized."""
+    row = _admin_for_token(conn, tokens, header)
+    return AdminIdentity(row["id"], row["email"], Tenant.from_row(row))
 
 
 def sign_out_admin(conn, tokens: SessionTokens, header: str | None) -> None:

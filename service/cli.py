@@ -5,6 +5,8 @@ import signal
 import sys
 import time
 from contextlib import closing
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 
 import click
 import pymysql
@@ -16,7 +18,17 @@ from .audit import verify_ledger
 from .config import is_production
 from .db import connect, connect_kwargs
 from .exceptions import TenantNotFound
-from .tenancy import create_tenant, get_tenant
+from .points import expire_points
+from .programme import (
+    SETTINGS,
+    format_money,
+    get_programme,
+    is_currency_code,
+    is_timezone,
+    minor_digits,
+    set_programme,
+)
+from .tenancy import all_tenants, create_tenant, get_tenant
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +268,149 @@ def webhooks_deliver(once, poll):
     log.info("webhook worker stopped")
 
 
+programme_cli = AppGroup("programme", help="The shop's loyalty programme.")
+
+
+def _money(value: str | None, currency: str, option: str) -> int | None:
+    """A decimal amount in major units ("1.00") as integer minor units of ``currency``."""
+    if value is None:
+        return None
+    digits = minor_digits(currency)
+    try:
+        amount = Decimal(value)
+    except InvalidOperation as exc:
+        raise click.BadParameter(f"{value!r} is not an amount", param_hint=option) from exc
+    minor = amount.scaleb(digits)
+    if minor != minor.to_integral_value() or minor < 0:
+        raise click.BadParameter(
+            f"{value} has more than {digits} decimal places of {currency}, or is negative",
+            param_hint=option,
+        )
+    return int(minor)
+
+
+def _echo_programme(p: dict) -> None:
+    money = lambda minor: format_money(minor, p["currency"])  # noqa: E731
+    spend = (
+        f"{p['spend_points']} point(s) per {money(p['spend_per_amount_minor'])}"
+        if p["spend_points"] is not None
+        else "none"
+    )
+    visit = (
+        f"{p['visit_points']} point(s) per visit of at least {money(p['visit_min_spend_minor'])}"
+        if p["visit_points"]
+        else "none"
+    )
+    expiry = f"{p['expiry_months']} months" if p["expiry_months"] else "never"
+    set_by = f" by {p['set_by']}" if p.get("set_by") else ""
+    when = f" on {p['updated_at']:%Y-%m-%d %H:%M} UTC" if p.get("updated_at") else " (never set)"
+    click.echo(f"Version {p['version']}{set_by}{when}")
+    click.echo(f"  currency      {p['currency']}")
+    click.echo(f"  timezone      {p['timezone']}")
+    click.echo(f"  spend rule    {spend}")
+    click.echo(f"  visit rule    {visit}")
+    click.echo(f"  expiry        {expiry}")
+    click.echo(f"  point value   {money(p['point_value_minor'])}")
+
+
+@programme_cli.command("show")
+@click.argument("slug")
+def programme_show(slug):
+    """Print SLUG's programme in force."""
+    with _connect() as conn:
+        _echo_programme(get_programme(conn, _tenant(conn, slug)))
+
+
+@programme_cli.command("set")
+@click.argument("slug")
+@click.option("--currency", help="ISO 4217 code, e.g. GBP.")
+@click.option("--timezone", help="IANA time zone, e.g. Europe/London.")
+@click.option("--points", type=click.IntRange(0), help="Spend rule: points per --per-amount.")
+@click.option("--per-amount", help="Spend rule: per this much spent, in major units (1.00).")
+@click.option("--no-spend-rule", is_flag=True, help="No points from spend.")
+@click.option("--visit-points", type=click.IntRange(0), help="Points per visit.")
+@click.option("--visit-min-spend", help="A visit counts from this spend (major units).")
+@click.option("--expiry-months", help="Months until points expire (1-120), or 'never'.")
+@click.option("--point-value", help="What one point is worth, in major units (0.01).")
+def programme_set(slug, currency, timezone, points, per_amount, no_spend_rule, **options):
+    """Change SLUG's programme: a new version; options not given keep their value."""
+    with _connect() as conn:
+        tenant = _tenant(conn, slug)
+        current = get_programme(conn, tenant)
+        settings = {k: current[k] for k in SETTINGS}
+        settings["currency"] = (currency or settings["currency"]).upper()
+        settings["timezone"] = timezone or settings["timezone"]
+        cur = settings["currency"]
+        if not is_currency_code(cur):
+            raise click.BadParameter(f"{cur!r} is not an ISO 4217 code", param_hint="--currency")
+        if not is_timezone(settings["timezone"]):
+            raise click.BadParameter("not an IANA time zone name", param_hint="--timezone")
+        if no_spend_rule:
+            settings["spend_points"] = settings["spend_per_amount_minor"] = None
+        elif points is not None or per_amount is not None:
+            settings["spend_points"] = points if points is not None else settings["spend_points"]
+            per = _money(per_amount, cur, "--per-amount") or settings["spend_per_amount_minor"]
+            if settings["spend_points"] is None or not per:
+                raise click.UsageError("A spend rule needs both --points and --per-amount (> 0).")
+            settings["spend_per_amount_minor"] = per
+        if options["visit_points"] is not None:
+            settings["visit_points"] = options["visit_points"]
+        minimum = _money(options["visit_min_spend"], cur, "--visit-min-spend")
+        if minimum is not None:
+            settings["visit_min_spend_minor"] = minimum
+        expiry = options["expiry_months"]
+        if expiry is not None:
+            if expiry.lower() == "never":
+                settings["expiry_months"] = None
+            elif expiry.isdigit() and 1 <= int(expiry) <= 120:
+                settings["expiry_months"] = int(expiry)
+            else:
+                raise click.BadParameter("1 to 120, or 'never'", param_hint="--expiry-months")
+        value = _money(options["point_value"], cur, "--point-value")
+        if value is not None:
+            settings["point_value_minor"] = value
+        _echo_programme(set_programme(conn, tenant, settings, "cli"))
+
+
+points_cli = AppGroup("points", help="Points across customers.")
+
+
+@points_cli.command("expire")
+@click.option("--as-of", "as_of", help="ISO 8601 instant (default: now); UTC if no offset.")
+@click.option("--allow-future", is_flag=True, help="Accept an --as-of later than now (drills).")
+@click.option("--tenant", "slug", default=None, help="Only this tenant.")
+def points_expire(as_of, allow_future, slug):
+    """Expire the points due by now (or --as-of): one expire_points row per customer and date.
+
+    Safe to run again, and on two hosts at once: nothing expires twice.
+    """
+    now = datetime.now(UTC)
+    when = now
+    if as_of:
+        try:
+            when = datetime.fromisoformat(as_of)
+        except ValueError as exc:
+            raise click.BadParameter("an ISO 8601 instant", param_hint="--as-of") from exc
+        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+        if when > now and not allow_future:
+            raise click.BadParameter(
+                "is later than now; add --allow-future for a drill", param_hint="--as-of"
+            )
+    moment = when.replace(tzinfo=None)
+    with _connect() as conn:
+        tenants = [_tenant(conn, slug)] if slug else all_tenants(conn)
+        for tenant in tenants:
+            report = expire_points(conn, tenant, moment)
+            click.echo(
+                f"{tenant.slug}: {report.points} points expired for {report.customers} "
+                f"customers ({report.rows} rows), as of {when:%Y-%m-%dT%H:%M:%SZ}."
+            )
+
+
 def init_app(app) -> None:
-    groups = (db_cli, tenants_cli, pos_keys_cli, admins_cli, demo_cli, ledger_cli, webhooks_cli)
+    groups = (
+        db_cli, tenants_cli, pos_keys_cli, admins_cli, demo_cli, ledger_cli, webhooks_cli,
+        programme_cli, points_cli,
+    )  # fmt: skip
     for group in groups:
         app.cli.add_command(group)

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 import phonenumbers
 
+from .customers import with_expiring
 from .db import run_query
 from .exceptions import InvalidCursor, InvalidPhone
 from .phones import normalize_phone
@@ -116,6 +117,7 @@ def list_customers(
             pattern, other_words = _rarest_first(cur, tenant, [pattern, *other_words])
         filters = {"pattern": pattern, "other_words": other_words}
         rows = customers.page(cur, kind, tenant.id, after=after, limit=per_page + 1, **filters)
+        with_expiring(cur, rows[:per_page])
         return rows, customers.count_up_to(cur, kind, tenant.id, COUNT_CAP + 1, **filters)
 
     rows, total = run_query(conn, read)

@@ -14,7 +14,7 @@ from .db import run_in_transaction, run_query
 from .exceptions import CustomerExists, CustomerNotFound, RetryableConflict
 from .mysql_codes import ER_DUP_ENTRY
 from .phones import normalize_phone
-from .rules import OPEN
+from .rules import OPEN, next_expiring
 from .store import balances, ledger
 from .store import customers as customer_rows
 from .tenancy import Tenant
@@ -23,10 +23,33 @@ from .tenancy import Tenant
 def lookup_customer(conn, tenant: Tenant, phone: str) -> dict:
     """The customer's card (balance and totals); raises InvalidPhone, CustomerNotFound."""
     e164 = normalize_phone(phone, tenant.phone_region)
-    card = run_query(conn, lambda cur: customer_rows.card_by_phone(cur, tenant.id, e164))
+
+    def read(cur) -> dict | None:
+        card = customer_rows.card_by_phone(cur, tenant.id, e164)
+        return with_expiring(cur, [card])[0] if card else None
+
+    card = run_query(conn, read)
     if card is None:
         raise CustomerNotFound(f"No customer with phone {e164} in this shop.", phone=e164)
     return card
+
+
+def with_expiring(cur, cards: list[dict]) -> list[dict]:
+    """The cards, each with ``expiring``: the next date with points due and those points
+    (``rules.next_expiring``), or None. Customers whose rows never carried an expiry date
+    (``has_expiring``: every customer of a shop without expiry) cost no query; the others
+    one grouped query for all."""
+    ids = [card["customer_id"] for card in cards if card.get("has_expiring")]
+    lots = ledger.expiry_lots(cur, ids) if ids else {}
+    for card in cards:
+        card.pop("has_expiring", None)
+        upcoming = (
+            next_expiring(*lots[card["customer_id"]]) if card["customer_id"] in lots else None
+        )
+        card["expiring"] = (
+            {"expires_at": upcoming[0], "points": upcoming[1]} if upcoming is not None else None
+        )
+    return cards
 
 
 def enrol_customer(conn, tenant: Tenant, phone: str, name: str | None = None) -> dict:
@@ -84,7 +107,10 @@ def add_customer(conn, tenant: Tenant, phone: str, name: str | None) -> dict:
             phone=e164,
         )
     customer = enrol_customer(conn, tenant, e164, name)
-    return run_query(conn, lambda cur: customer_rows.card(cur, tenant.id, customer["id"]))
+    return run_query(
+        conn,
+        lambda cur: with_expiring(cur, [customer_rows.card(cur, tenant.id, customer["id"])])[0],
+    )
 
 
 def rename_customer(conn, tenant: Tenant, customer_id: int, name: str | None) -> dict:
@@ -99,7 +125,7 @@ def rename_customer(conn, tenant: Tenant, customer_id: int, name: str | None) ->
         customer_rows.set_name(cur, tenant.id, customer_id, name)
         # Live admin pages see the change: its list position and its ETags move.
         balances.touch(cur, customer_id)
-        return customer_rows.card(cur, tenant.id, customer_id)
+        return with_expiring(cur, [customer_rows.card(cur, tenant.id, customer_id)])[0]
 
     return run_in_transaction(conn, work)
 

@@ -38,6 +38,27 @@ class ReversalExceedsRedemption(LoyaltyError):
     status, code, title = 409, "reversal_exceeds_redemption", "Reversal larger than what is left"
 
 
+class ReversalExceedsEarn(LoyaltyError):
+    status, code, title = 409, "reversal_exceeds_earn", "Return larger than what is left"
+
+
+class CurrencyMismatch(LoyaltyError):
+    status, code, title = 422, "currency_mismatch", "Currency differs from the programme's"
+
+
+class NoEarnRule(LoyaltyError):
+    status, code, title = 422, "no_earn_rule", "The programme earns no points from a bill"
+
+
+class InvalidField(LoyaltyError):
+    """A field the schema accepts, refused by what the request is about (``field``)."""
+
+    status, code, title = 422, "validation_error", "Invalid request"
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"Invalid fields: {field}: {message}", errors={field: [message]})
+
+
 class CustomerExists(LoyaltyError):
     status, code, title = 409, "customer_exists", "Customer already enrolled"
 

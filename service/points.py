@@ -1,4 +1,4 @@
-"""Points changes: earn, redeem, reverse and adjust, each ONE transaction through one skeleton.
+"""Points changes: earn, redeem, reverse, adjust and expire, each through ONE skeleton.
 
 Every points change is an ``Operation`` run by ``_change_points`` as one transaction
 (``run_in_transaction``): lock the customer's balance row, answer a known reference as a
@@ -9,41 +9,68 @@ different customers never wait for each other (there is no tenant-wide row to bu
 
 A redemption is six statements between BEGIN and COMMIT (lock, reference check, update,
 ledger insert, event insert, deliveries insert), and its answer is computed from the locked
-row, not read back.
+row, not read back. A change that adds points (an earn, a reverse of a redemption, a positive
+adjustment) reads the programme in force as well: it gives those points their expiry date.
+Nothing per lot is kept: what expires when is computed at expiry time from the ledger
+(``expire_points``, ``rules.points_due``).
 """
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from . import rules
 from .customers import enrol
 from .db import run_in_transaction, run_query
-from .exceptions import CustomerNotFound, TransactionNotFound, TransactionReferenceReused
+from .exceptions import (
+    CustomerNotFound,
+    InvalidField,
+    TransactionNotFound,
+    TransactionReferenceReused,
+)
 from .phones import normalize_phone
-from .rules import ADJUST, BALANCE_COLUMNS, EARN, REDEEM, REVERSE, Totals
-from .store import balances, ledger
+from .programme import current_programme
+from .rules import (
+    ADJUST,
+    BALANCE_COLUMNS,
+    EARN,
+    EXPIRE,
+    REDEEM,
+    REVERSE_EARN,
+    REVERSE_REDEMPTION,
+    Purchase,
+    Totals,
+)
+from .store import balances, expiry_runs, ledger
 from .tenancy import Tenant
 from .webhooks import record_event
 
 
 @dataclass(frozen=True)
 class PointsChange:
-    """A request to move points, as the POS sent it (``phone`` not yet normalised)."""
+    """A request to move points, as the POS sent it (``phone`` not yet normalised).
+
+    An earn gives either ``points`` or the bill (``purchase``), whose points the programme
+    computes; every other change gives ``points``.
+    """
 
     phone: str
-    points: int
+    points: int | None
     transaction_reference: str
     details: dict | None = None
+    purchase: Purchase | None = None
 
 
 @dataclass(frozen=True)
 class Decision:
-    """What a points change will write, once its rule has accepted it."""
+    """What a points change will write, once its rule has accepted it: the points, the
+    stored details (the request's, and what the service computed), and when the points it
+    adds expire (None: never, or it adds none)."""
 
     points: int
     details: dict | None
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -90,10 +117,14 @@ def redeem_points(conn, tenant: Tenant, change: PointsChange) -> dict:
 
 
 def earn_points(conn, tenant: Tenant, change: PointsChange, name: str | None = None) -> dict:
-    """Add ``change.points`` to the customer's balance and log ``earn_points``.
+    """Add ``change.points``, or what ``change.purchase`` earns under the programme in force,
+    to the customer's balance and log ``earn_points`` (for a bill, with the programme
+    version, the eligible amount and the points from each rule; a bill that earns 0 is
+    recorded too, so that its return can be matched).
 
     An unknown phone enrols the customer (with ``name``) in the same transaction. Replays as
-    ``redeem_points`` does. Raises InvalidPhone, TransactionReferenceReused.
+    ``redeem_points`` does (the same reference and bill). Raises InvalidPhone,
+    TransactionReferenceReused, CurrencyMismatch, NoEarnRule.
     """
     e164 = normalize_phone(change.phone, tenant.phone_region)
 
@@ -104,11 +135,20 @@ def earn_points(conn, tenant: Tenant, change: PointsChange, name: str | None = N
             account = balances.lock_by_phone(cur, tenant.id, e164)
         return account
 
-    def decide(_cur, _account: dict) -> Decision:
-        return Decision(change.points, change.details)
+    details = change.details
+    if change.purchase is not None:
+        details = {**(change.details or {}), "purchase": asdict(change.purchase)}
+
+    def decide(cur, _account: dict) -> Decision:
+        programme = current_programme(cur, tenant)
+        points, stored = change.points, details
+        if change.purchase is not None:
+            calculation = rules.points_for_purchase(programme, change.purchase)
+            points, stored = calculation.points, {**details, "programme": calculation.as_details()}
+        return Decision(points, stored, _expiry(programme, points))
 
     operation = Operation(
-        EARN, change.transaction_reference, change.points, change.details, locate, decide
+        EARN, change.transaction_reference, change.points, details, locate, decide
     )
     return _change_points(conn, tenant, operation)
 
@@ -134,7 +174,7 @@ def reverse_redemption(
     )
     if original is None:
         raise TransactionNotFound(f"No redemption with reference {redemption_reference!r}.")
-    return _reverse(conn, tenant, original, points, reason, reference)
+    return _reverse_redemption(conn, tenant, original, points, reason, reference)
 
 
 def reverse_transaction(
@@ -145,25 +185,36 @@ def reverse_transaction(
     points: int | None,
     reason: str | None,
     reference: str | None,
+    returned_minor: int | None = None,
 ) -> dict:
-    """The admin's reverse of one of the customer's ledger rows, picked by its id: all
-    (``points`` None) or part of a redemption, as ``reverse_redemption`` does.
+    """The admin's reverse of one of the customer's ledger rows, picked by its id: a
+    redemption (all, ``points`` None, or part: its points given back, as
+    ``reverse_redemption``) or an earn (a purchase returned: all, or ``returned_minor`` of
+    its bill, as ``reverse_earn``).
 
-    Raises TransactionNotFound when it is not a redemption of this customer of this shop,
-    ReversalExceedsRedemption, TransactionReferenceReused.
+    Raises TransactionNotFound when it is not a redemption or earn of this customer of this
+    shop, ReversalExceedsRedemption, ReversalExceedsEarn, TransactionReferenceReused.
     """
     row = run_query(conn, lambda cur: ledger.get(cur, transaction_id))
     if (
         row is None
         or row["tenant_id"] != tenant.id
         or row["customer_id"] != customer_id
-        or row["operation_type"] != REDEEM
+        or row["operation_type"] not in (REDEEM, EARN)
     ):
-        raise TransactionNotFound(f"Customer {customer_id} has no redemption {transaction_id}.")
-    return _reverse(conn, tenant, row, points, reason, reference)
+        raise TransactionNotFound(
+            f"Customer {customer_id} has no redemption or earn {transaction_id}."
+        )
+    if row["operation_type"] == EARN:
+        if points is not None:
+            raise InvalidField("points", "A purchase is returned by money (returned_minor).")
+        return _reverse_earn(conn, tenant, row, returned_minor, reason, reference)
+    if returned_minor is not None:
+        raise InvalidField("returned_minor", "A redemption is reversed by points.")
+    return _reverse_redemption(conn, tenant, row, points, reason, reference)
 
 
-def _reverse(conn, tenant, original: dict, points, reason, reference) -> dict:
+def _reverse_redemption(conn, tenant, original: dict, points, reason, reference) -> dict:
     details = {
         "reverses_transaction_id": original["id"],
         "reverses_reference": original["transaction_reference"],
@@ -175,14 +226,21 @@ def _reverse(conn, tenant, original: dict, points, reason, reference) -> dict:
         return balances.lock(cur, tenant.id, original["customer_id"])
 
     def decide(cur, account: dict) -> Decision:
-        already = ledger.reversed_total(cur, account["customer_id"], original["id"])
+        already = sum(
+            row["points_amount"]
+            for row in ledger.reversals_of(
+                cur, account["customer_id"], REVERSE_REDEMPTION, original["id"]
+            )
+        )
         amount = rules.reversible_points(
             original["points_amount"], already, points, original["transaction_reference"]
         )
-        return Decision(amount, details)
+        # Points given back are new points now: they expire like an earn made now, so a
+        # reverse never hands back points that are already out of date.
+        return Decision(amount, details, _expiry(current_programme(cur, tenant), amount))
 
     operation = Operation(
-        REVERSE, reference or f"rev-{original['id']}", points, details, locate, decide
+        REVERSE_REDEMPTION, reference or f"rev-{original['id']}", points, details, locate, decide
     )
     return _change_points(conn, tenant, operation)
 
@@ -203,8 +261,10 @@ def adjust_points(
             raise CustomerNotFound(f"No customer {customer_id} in this shop.")
         return account
 
-    def decide(_cur, account: dict) -> Decision:
+    def decide(cur, account: dict) -> Decision:
         rules.check_balance_covers(_totals(account), ADJUST, points)
+        if points > 0:  # new points, expiring like an earn made now
+            return Decision(points, details, _expiry(current_programme(cur, tenant), points))
         return Decision(points, details)
 
     operation = Operation(
@@ -230,7 +290,10 @@ def _change_points(conn, tenant: Tenant, operation: Operation) -> dict:
         if stored_id is not None:
             stored = ledger.get(cur, stored_id)
             same = rules.is_same_request(
-                stored, account["customer_id"], operation.points, operation.details
+                {**stored, "operation_details": rules.request_details(stored["operation_details"])},
+                account["customer_id"],
+                operation.points,
+                operation.details,
             )
             if not same:
                 raise TransactionReferenceReused(
@@ -257,6 +320,7 @@ def _record(cur, tenant, account, operation_type, reference, decision: Decision)
         balance=after.points_balance - before.points_balance,
         earned=after.total_points_earned - before.total_points_earned,
         redeemed=after.total_points_redeemed - before.total_points_redeemed,
+        expiring=decision.expires_at is not None,
     )
     row = {
         "customer_id": account["customer_id"],
@@ -265,6 +329,7 @@ def _record(cur, tenant, account, operation_type, reference, decision: Decision)
         "points_amount": decision.points,
         "transaction_reference": reference,
         "operation_details": decision.details,
+        "expires_at": decision.expires_at,
         # Stored as given, so a replay answers the very same time; UTC, naive like the column.
         "created_at": datetime.now(UTC).replace(tzinfo=None),
     }
@@ -279,7 +344,13 @@ def _totals(account: dict) -> Totals:
 
 
 def _outcome(row: dict, totals: Totals, replayed: bool = False) -> dict:
+    details = row["operation_details"] or {}
+    computed = details.get("programme") or {}
     return {
+        "programme_version": computed.get("version"),
+        "points_unrecovered": details.get("points_unrecovered", 0),
+        "returned_minor": computed.get("returned_minor"),
+        "expires_at": row.get("expires_at"),
         "transaction_id": row["id"],
         "customer_id": row["customer_id"],
         "phone": row["phone"],
@@ -292,3 +363,142 @@ def _outcome(row: dict, totals: Totals, replayed: bool = False) -> dict:
         "created_at": row["created_at"],
         "replayed": replayed,
     }
+
+
+def _expiry(programme, points: int) -> datetime | None:
+    """When points added now expire under ``programme`` (None when it adds none)."""
+    if points <= 0:
+        return None
+    return rules.expiry_for(programme, datetime.now(UTC).replace(tzinfo=None))
+
+
+def reverse_earn(
+    conn,
+    tenant: Tenant,
+    earn_reference: str,
+    returned_minor: int | None,
+    reason: str | None,
+    reference: str,
+) -> dict:
+    """A purchase returned at the till: take back what the earn ``earn_reference`` gave, all
+    (``returned_minor`` None) or for ``returned_minor`` of its bill, by the numbers stored
+    with the earn (its programme version), never today's programme.
+
+    Logs ``reverse_earn`` (points taken back, positive) pointing at the earn. The balance
+    never goes below zero: points already spent are not taken, and the answer and the row
+    say so (``points_unrecovered``). Returns of one earn never add up to more points than it
+    earned nor more money than its eligible amount. Raises TransactionNotFound,
+    ReversalExceedsEarn, TransactionReferenceReused.
+    """
+    original = run_query(
+        conn, lambda cur: ledger.find_by_reference(cur, tenant.id, EARN, earn_reference)
+    )
+    if original is None:
+        raise TransactionNotFound(f"No earn with reference {earn_reference!r}.")
+    return _reverse_earn(conn, tenant, original, returned_minor, reason, reference)
+
+
+def _reverse_earn(conn, tenant, original: dict, returned_minor, reason, reference) -> dict:
+    earned_on = (original["operation_details"] or {}).get("programme") or {}
+    details = {
+        "reverses_transaction_id": original["id"],
+        "reverses_reference": original["transaction_reference"],
+    }
+    if returned_minor is not None:
+        details["returned_minor"] = returned_minor
+    if reason:
+        details["reason"] = reason
+
+    def locate(cur) -> dict:
+        return balances.lock(cur, tenant.id, original["customer_id"])
+
+    def decide(cur, account: dict) -> Decision:
+        taken_back = money_back = 0
+        for row in ledger.reversals_of(cur, account["customer_id"], REVERSE_EARN, original["id"]):
+            row_details = row["operation_details"] or {}
+            taken_back += row["points_amount"] + row_details.get("points_unrecovered", 0)
+            money_back += (row_details.get("programme") or {}).get("returned_minor") or 0
+        due, money = rules.points_to_take_back(
+            original["points_amount"],
+            earned_on.get("eligible_minor"),
+            taken_back,
+            money_back,
+            returned_minor,
+            original["transaction_reference"],
+        )
+        taken, unrecovered = rules.take_from_balance(account["points_balance"], due)
+        basis = {"version": earned_on.get("version"), "returned_minor": money, "points_due": due}
+        stored = {**details, "programme": basis}
+        if unrecovered:
+            stored["points_unrecovered"] = unrecovered
+        return Decision(taken, stored)
+
+    operation = Operation(
+        REVERSE_EARN, reference or f"ret-{original['id']}", None, details, locate, decide
+    )
+    return _change_points(conn, tenant, operation)
+
+
+@dataclass
+class ExpiryReport:
+    """What one run of ``expire_points`` wrote."""
+
+    customers: int = 0
+    rows: int = 0
+    points: int = 0
+
+
+EXPIRY_BATCH = 500  # customers per transaction: each one's expiry is idempotent on its own
+
+
+def expire_points(conn, tenant: Tenant, as_of: datetime, batch: int = EXPIRY_BATCH) -> ExpiryReport:
+    """Expire the tenant's points due by ``as_of`` (naive UTC): for each customer with points
+    due, ONE ``expire_points`` row per expiry date with what is left of the points that
+    expire then (``rules.points_due``: consumption takes the soonest-expiring points first),
+    lowering the balance in the same transaction, with its ``loyalty.points_expired`` event.
+
+    Idempotent: each customer's balance row is locked, its due points computed from the
+    ledger as committed (an expiry already written leaves nothing due), and each row's
+    reference (``exp-<customer>-<date>``) is unique, so a run repeated, or run on two hosts
+    at once, expires nothing twice. Customers are found through ix_ledger_expiry from where
+    the tenant's last run got to (``expiry_runs``); a transaction covers ``batch`` customers.
+    """
+    report = ExpiryReport()
+    watermark = run_query(conn, lambda cur: expiry_runs.get(cur, tenant.id))
+    after = watermark["expired_through"] if watermark else None
+    from_id = 0
+    while True:
+        ids = run_query(
+            conn,
+            lambda cur, start=from_id: ledger.customers_with_expiry_between(
+                cur, tenant.id, after, as_of, batch, start
+            ),
+        )
+        if not ids:
+            break
+        done = run_in_transaction(conn, lambda cur, ids=ids: _expire_batch(cur, tenant, ids, as_of))
+        report.customers += done.customers
+        report.rows += done.rows
+        report.points += done.points
+        from_id = ids[-1]
+    now = datetime.now(UTC).replace(tzinfo=None)
+    # Never past now: rows written later (with later dates) are looked for by the next run.
+    run_in_transaction(conn, lambda cur: expiry_runs.advance(cur, tenant.id, min(as_of, now)))
+    return report
+
+
+def _expire_batch(cur, tenant: Tenant, customer_ids: list[int], as_of: datetime) -> ExpiryReport:
+    report = ExpiryReport()
+    accounts = balances.lock_many(cur, tenant.id, customer_ids)
+    lots = ledger.expiry_lots(cur, [a["customer_id"] for a in accounts])
+    for account in accounts:
+        due = rules.points_due(*lots[account["customer_id"]], as_of)
+        for expires_at, points in due:
+            reference = f"exp-{account['customer_id']}-{expires_at:%Y%m%d%H%M%S}"
+            details = {"expired_at": expires_at.isoformat() + "Z"}
+            outcome = _record(cur, tenant, account, EXPIRE, reference, Decision(points, details))
+            account = {**account, **{c: outcome[c] for c in BALANCE_COLUMNS}}
+            report.rows += 1
+            report.points += points
+        report.customers += bool(due)
+    return report

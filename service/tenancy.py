@@ -51,3 +51,8 @@ def get_tenant(conn, slug: str) -> Tenant:
     if row is None:
         raise TenantNotFound(f"No tenant {slug!r}.")
     return Tenant.from_row(row)
+
+
+def all_tenants(conn) -> list[Tenant]:
+    """Every tenant, by id."""
+    return [Tenant.from_row(row) for row in run_query(conn, tenants.list_all)]

@@ -53,6 +53,7 @@ def test_list_shows_the_tenants_customers_newest_change_first(client, shop, admi
         "total_points_earned",
         "total_points_redeemed",
         "updated_at",
+        "expiring",
     }
 
 

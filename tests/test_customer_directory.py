@@ -199,10 +199,10 @@ def test_refund_of_something_else_is_not_found(client, admin, make_shop):
     other.add_customer(PHONE, points=100)
     their = redeem(client, other, 5, "order-9")
     history = client.get(f"{CUSTOMERS}/{cid}/transactions", headers=headers).json["items"]
-    earn_id = next(e["transaction_id"] for e in history if e["operation_type"] == "earn_points")
+    open_id = next(e["transaction_id"] for e in history if e["operation_type"] == "open_account")
     for url in (
         f"{CUSTOMERS}/{cid}/transactions/{their}/reversals",  # another shop's redemption
-        f"{CUSTOMERS}/{cid}/transactions/{earn_id}/reversals",  # not a redemption
+        f"{CUSTOMERS}/{cid}/transactions/{open_id}/reversals",  # neither redemption nor earn
         f"{CUSTOMERS}/{cid + 1000}/transactions/{tid}/reversals",  # not this customer's
     ):
         assert_problem(client.post(url, json={}, headers=headers), 404, "transaction_not_found")

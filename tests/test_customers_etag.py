@@ -127,6 +127,8 @@ def test_history_lists_ledger_entries_newest_first(client, shop, admin):
         "operation_details",
         "created_at",
         "balance_after",
+        "points_change",
+        "expires_at",
     }
     paged = client.get(
         f"{CUSTOMERS}/{customer_id}/transactions",

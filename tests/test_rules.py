@@ -7,7 +7,7 @@ from service.rules import (
     ADJUST,
     EARN,
     REDEEM,
-    REVERSE,
+    REVERSE_REDEMPTION,
     Totals,
     check_balance_covers,
     is_same_request,
@@ -22,7 +22,7 @@ START = Totals(points_balance=100, total_points_earned=300, total_points_redeeme
     [
         (EARN, 10, Totals(110, 310, 200)),
         (REDEEM, 10, Totals(90, 300, 210)),
-        (REVERSE, 10, Totals(110, 300, 190)),
+        (REVERSE_REDEMPTION, 10, Totals(110, 300, 190)),
         (ADJUST, -10, Totals(90, 300, 200)),
         (ADJUST, 10, Totals(110, 300, 200)),
     ],

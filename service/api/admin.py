@@ -6,17 +6,26 @@ from functools import partial
 from flask import Response, current_app, g, request, stream_with_context
 from flask.views import MethodView
 
-from ..auth import SessionTokens, sign_in_admin, sign_out_admin, tenant_for_admin_token
+from ..auth import SessionTokens, admin_for_token, sign_in_admin, sign_out_admin
 from ..customer_export import export_customers_csv
 from ..customer_list import customers_change_marker, list_customers
 from ..customers import add_customer, customer_history, customer_version, rename_customer
 from ..db import close_conn, get_conn
 from ..points import adjust_points, reverse_transaction
-from .common import ADMIN_SECURITY, REVERSAL_PROBLEMS, Blueprint, api_endpoint, created_or_replayed
+from ..programme import calculate_with_draft, get_programme, set_programme
+from .common import (
+    ADMIN_SECURITY,
+    EARN_PROBLEMS,
+    REVERSAL_PROBLEMS,
+    Blueprint,
+    api_endpoint,
+    created_or_replayed,
+)
 from .conditional import answer_unchanged, current_tag, etag_header, page_tag
 from .schemas.admin import (
     AdjustmentRequestSchema,
     AdjustmentSchema,
+    AdminReverseRequestSchema,
     AdminSessionRequestSchema,
     AdminSessionSchema,
     CustomerChangeRequestSchema,
@@ -24,13 +33,16 @@ from .schemas.admin import (
     CustomerListQuerySchema,
     CustomerPageSchema,
     NewCustomerRequestSchema,
+    ProgrammeCalculateRequestSchema,
+    ProgrammeSchema,
+    ProgrammeSettingsSchema,
 )
 from .schemas.shared import (
+    CalculationSchema,
     CustomerCardSchema,
     LedgerPageSchema,
     PageQuerySchema,
     ReversalSchema,
-    ReverseRequestSchema,
 )
 
 sessions = Blueprint(
@@ -88,9 +100,8 @@ def _tokens() -> SessionTokens:
 @blp.before_request
 def authenticate_admin():
     if request.method != "OPTIONS":
-        g.tenant = tenant_for_admin_token(
-            get_conn(), _tokens(), request.headers.get("Authorization")
-        )
+        g.admin = admin_for_token(get_conn(), _tokens(), request.headers.get("Authorization"))
+        g.tenant = g.admin.tenant
 
 
 # After authenticate_admin (hooks run in the order they are added): see conditional.py.
@@ -244,13 +255,17 @@ class Adjustments(MethodView):
 @blp.route("/customers/<int:customer_id>/transactions/<int:transaction_id>/reversals")
 class Reversals(MethodView):
     @admin_points_change(
-        body=ReverseRequestSchema,
+        body=AdminReverseRequestSchema,
         response=ReversalSchema,
-        description="Points given back",
-        problems=REVERSAL_PROBLEMS,
+        description="Reversed",
+        problems={
+            **REVERSAL_PROBLEMS,
+            409: "reversal_exceeds_redemption, reversal_exceeds_earn",
+        },
     )
     def post(self, args, customer_id, transaction_id):
-        """Reverse all (no points) or part of one of the customer's redemptions"""
+        """Reverse one of the customer's redemptions (give points back: all, or `points`) or
+        earns (a purchase returned: all, or `returned_minor` of its bill)"""
         return created_or_replayed(
             reverse_transaction(
                 get_conn(),
@@ -260,5 +275,36 @@ class Reversals(MethodView):
                 args["points"],
                 args["reason"],
                 args["transaction_reference"],
+                args["returned_minor"],
             )
         )
+
+
+@blp.route("/programme")
+class Programme(MethodView):
+    @admin_endpoint(response=ProgrammeSchema)
+    def get(self):
+        """The shop's loyalty programme in force (version 0: never set)"""
+        return get_programme(get_conn(), g.tenant)
+
+    @admin_endpoint(body=ProgrammeSettingsSchema, response=ProgrammeSchema)
+    def put(self, args):
+        """Set the whole programme: a new version (earlier ones are kept, with who set them)
+
+        A change of `expiry_months` applies to points earned after it; points already earned
+        keep their expiry date.
+        """
+        return set_programme(get_conn(), g.tenant, args, g.admin.email)
+
+
+@blp.route("/programme/calculate")
+class ProgrammeCalculate(MethodView):
+    @admin_endpoint(
+        body=ProgrammeCalculateRequestSchema,
+        response=CalculationSchema,
+        problems={422: EARN_PROBLEMS},
+    )
+    def post(self, args):
+        """What a bill would earn under draft (unsaved) settings: the live preview, by the
+        server's own rule; writes nothing"""
+        return calculate_with_draft(args["programme"], args["purchase"])

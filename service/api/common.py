@@ -134,3 +134,6 @@ REVERSAL_PROBLEMS = {
     409: "reversal_exceeds_redemption",
     422: "transaction_reference_reused",
 }
+EARN_REVERSAL_PROBLEMS = {**REVERSAL_PROBLEMS, 409: "reversal_exceeds_earn"}
+# What a bill may be refused for (the programme's currency, or no rule that earns).
+EARN_PROBLEMS = "currency_mismatch, no_earn_rule"

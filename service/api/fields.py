@@ -15,6 +15,11 @@ from datetime import UTC
 from marshmallow import ValidationError, fields, validate
 
 from ..phones import PHONE_PATTERN
+from ..programme import is_currency_code, is_timezone
+from ..rules import COMPUTED_DETAILS, MAX_PURCHASE_MINOR
+
+# Keys of a till's free ``details`` that the service writes itself.
+RESERVED_DETAILS = frozenset({*COMPUTED_DETAILS, "purchase"})
 
 MAX_POINTS = 1_000_000
 MAX_DETAILS_BYTES = 4096
@@ -161,6 +166,52 @@ def small_json_object(value: dict) -> None:
     _check_json_value(value)
     if len(json.dumps(value).encode()) > MAX_DETAILS_BYTES:
         raise ValidationError(f"At most {MAX_DETAILS_BYTES} bytes of JSON.")
+    reserved = sorted(set(value) & RESERVED_DETAILS)
+    if reserved:
+        # The service writes these itself (how points were computed, who did it): a till
+        # cannot make its details say otherwise.
+        raise ValidationError(f"Reserved keys, written by the service: {', '.join(reserved)}.")
+
+
+def minor_units(description: str, *, minimum: int = 0, **kwargs) -> StrictInteger:
+    """An amount of money in minor units (pence, cents): an integer, never a float."""
+    return StrictInteger(
+        validate=validate.Range(min=minimum, max=MAX_PURCHASE_MINOR),
+        metadata={"description": f"{description}, in minor units (integer)"},
+        **kwargs,
+    )
+
+
+def _currency_code(value: str) -> None:
+    if not is_currency_code(value):
+        raise ValidationError("Must be an ISO 4217 currency code such as GBP.")
+
+
+class CurrencyCode(fields.String):
+    """An ISO 4217 currency code, upper case (Babel's list)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            validate=_currency_code,
+            metadata={"pattern": "^[A-Z]{3}$", "example": "GBP"},
+            **kwargs,
+        )
+
+
+def _timezone_name(value: str) -> None:
+    if not is_timezone(value):
+        raise ValidationError("Must be an IANA time zone name such as Europe/London.")
+
+
+class TimezoneName(Text):
+    """An IANA time zone name (the shop's days and months)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            validate=[validate.Length(max=64), _timezone_name],
+            metadata={"example": "Europe/London"},
+            **kwargs,
+        )
 
 
 def customer_name(description: str | None = None, **kwargs) -> Text:

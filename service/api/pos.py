@@ -8,15 +8,27 @@ from flask.views import MethodView
 from ..auth import tenant_for_pos_key
 from ..customers import history_by_phone, lookup_customer
 from ..db import get_conn
-from ..points import PointsChange, earn_points, redeem_points, reverse_redemption
-from .common import POS_SECURITY, REVERSAL_PROBLEMS, Blueprint, api_endpoint, created_or_replayed
+from ..points import PointsChange, earn_points, redeem_points, reverse_earn, reverse_redemption
+from ..programme import calculate_points
+from .common import (
+    EARN_PROBLEMS,
+    EARN_REVERSAL_PROBLEMS,
+    POS_SECURITY,
+    REVERSAL_PROBLEMS,
+    Blueprint,
+    api_endpoint,
+    created_or_replayed,
+)
 from .schemas.pos import (
+    CalculateRequestSchema,
     EarnRequestSchema,
+    EarnReverseRequestSchema,
     PhoneHistoryQuerySchema,
     PhoneLookupQuery,
     PointsChangeRequestSchema,
 )
 from .schemas.shared import (
+    CalculationSchema,
     CustomerCardSchema,
     EarningSchema,
     LedgerPageSchema,
@@ -94,10 +106,17 @@ class Earn(MethodView):
         body=EarnRequestSchema,
         response=EarningSchema,
         description="Earned",
-        problems={422: "invalid_phone, transaction_reference_reused"},
+        problems={422: f"invalid_phone, transaction_reference_reused, {EARN_PROBLEMS}"},
     )
     def post(self, args):
-        """Add points at the till; an unknown phone enrols the customer"""
+        """Add points at the till, given or computed from the bill; an unknown phone enrols
+        the customer
+
+        Send `points`, or the bill as `purchase`: the shop's programme computes the points
+        (`floor(eligible / per_amount_minor) x points`, plus the visit rule's), and the entry
+        records the programme version and how it was computed. A bill that earns 0 points is
+        recorded too, so that its return can be matched.
+        """
         name = args.pop("name")
         return created_or_replayed(earn_points(get_conn(), g.tenant, PointsChange(**args), name))
 
@@ -136,3 +155,45 @@ class PhoneHistory(MethodView):
     def get(self, args):
         """A customer's ledger entries, newest first"""
         return history_by_phone(get_conn(), g.tenant, args["phone"], args["page"], args["per_page"])
+
+
+@blp.route("/customer/loyalty/calculate")
+class Calculate(MethodView):
+    @till_read(
+        body=CalculateRequestSchema,
+        response=CalculationSchema,
+        problems={422: EARN_PROBLEMS},
+    )
+    def post(self, args):
+        """What a bill would earn under the shop's programme ("you will earn 23 points");
+        writes nothing"""
+        return calculate_points(get_conn(), g.tenant, args["purchase"])
+
+
+@blp.route("/customer/loyalty/earn/<path:transaction_reference>/reverse", merge_slashes=False)
+class ReverseEarn(MethodView):
+    @till_points_change(
+        body=EarnReverseRequestSchema,
+        response=ReversalSchema,
+        description="Points taken back",
+        problems=EARN_REVERSAL_PROBLEMS,
+    )
+    def post(self, args, transaction_reference):
+        """Reverse an earn: a purchase returned, all or `returned_minor` of its bill
+
+        Takes back what the earn gave, by the numbers stored with it (never today's
+        programme): all that is left for a whole return, else
+        `floor(points_earned x returned_minor / eligible_minor)`; the return that completes
+        the bill takes all that is left. The balance never goes below zero: points already
+        spent are not taken and are reported as `points_unrecovered`.
+        """
+        return created_or_replayed(
+            reverse_earn(
+                get_conn(),
+                g.tenant,
+                transaction_reference,
+                returned_minor=args["returned_minor"],
+                reason=args["reason"],
+                reference=args["transaction_reference"],
+            )
+        )

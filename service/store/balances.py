@@ -1,6 +1,6 @@
 """SQL for ``customer_loyalty_points``, the balance row of each customer."""
 
-from ..db import fetch_one
+from ..db import fetch_all, fetch_one
 
 # What a points change needs of the row it locks: no more, since the driver parses every
 # column's description on each call.
@@ -43,8 +43,26 @@ def lock(cur, tenant_id: int, customer_id: int) -> dict | None:
     )
 
 
+def lock_many(cur, tenant_id: int, customer_ids: list[int]) -> list[dict]:
+    """The tenant's balance rows of ``customer_ids``, locked in id order (as ``lock``; one
+    order for every batch, so two batches never deadlock)."""
+    return fetch_all(
+        cur,
+        f"SELECT {LOCKED_COLUMNS} FROM customer_loyalty_points WHERE tenant_id = %s "
+        f"AND customer_id IN ({', '.join(['%s'] * len(customer_ids))}) "
+        "ORDER BY customer_id FOR UPDATE",
+        (tenant_id, *customer_ids),
+    )
+
+
 def apply_change(
-    cur, customer_id: int, *, balance: int, earned: int = 0, redeemed: int = 0
+    cur,
+    customer_id: int,
+    *,
+    balance: int,
+    earned: int = 0,
+    redeemed: int = 0,
+    expiring: bool = False,
 ) -> None:
     """Add the deltas to the customer's balance row, bump its version and ``updated_at``.
 
@@ -55,9 +73,9 @@ def apply_change(
         "UPDATE customer_loyalty_points SET points_balance = points_balance + %s, "
         "total_points_earned = total_points_earned + %s, "
         "total_points_redeemed = total_points_redeemed + %s, version = version + 1, "
-        "updated_at = CURRENT_TIMESTAMP(6) "
+        "has_expiring = has_expiring OR %s, updated_at = CURRENT_TIMESTAMP(6) "
         "WHERE customer_id = %s AND points_balance + %s >= 0",
-        (balance, earned, redeemed, customer_id, balance),
+        (balance, earned, redeemed, expiring, customer_id, balance),
     )
     if cur.rowcount != 1:
         raise BalanceGuardFailed(f"balance update for customer {customer_id} matched no row")

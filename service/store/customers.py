@@ -4,7 +4,8 @@ from ..db import fetch_all, fetch_one
 
 CARD_COLUMNS = """
     c.id AS customer_id, c.phone, c.name,
-    p.points_balance, p.total_points_earned, p.total_points_redeemed, p.updated_at
+    p.points_balance, p.total_points_earned, p.total_points_redeemed, p.updated_at,
+    p.has_expiring
 """
 CARD_FROM = "customers c JOIN customer_loyalty_points p ON p.customer_id = c.id"
 

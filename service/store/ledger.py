@@ -8,11 +8,11 @@ import pymysql
 from ..db import fetch_all, fetch_one
 from ..exceptions import RetryableConflict
 from ..mysql_codes import ER_DUP_ENTRY
-from ..rules import EFFECTS, REVERSE
+from ..rules import EFFECTS
 
 COLUMNS = (
     "id, phone, tenant_id, customer_id, operation_type, points_amount, "
-    "transaction_reference, operation_details, created_at"
+    "transaction_reference, operation_details, created_at, expires_at"
 )
 
 
@@ -61,6 +61,7 @@ def insert(
     transaction_reference: str,
     operation_details: dict | None,
     created_at: datetime,
+    expires_at: datetime | None = None,
 ) -> int:
     """Append a ledger row and return its id.
 
@@ -71,8 +72,8 @@ def insert(
     try:
         cur.execute(
             "INSERT INTO phone_loyalty_transactions (phone, tenant_id, customer_id, "
-            "operation_type, points_amount, transaction_reference, operation_details, created_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            "operation_type, points_amount, transaction_reference, operation_details, created_at, "
+            "expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 phone,
                 tenant_id,
@@ -82,6 +83,7 @@ def insert(
                 reference_bytes(transaction_reference),
                 details,
                 created_at,
+                expires_at,
             ),
         )
     except pymysql.err.IntegrityError as exc:
@@ -225,13 +227,58 @@ def balances_disagreeing(cur, tenant_id: int | None = None) -> tuple[int, list[d
     return checked, rows
 
 
-def reversed_total(cur, customer_id: int, redemption_id: int) -> int:
-    """Points already given back by reversals of the redemption ``redemption_id``."""
-    row = fetch_one(
+def reversals_of(cur, customer_id: int, operation_type: str, original_id: int) -> list[dict]:
+    """The customer's rows of ``operation_type`` that reverse the row ``original_id`` (their
+    details name it): what earlier reverses of it already gave or took back."""
+    rows = fetch_all(
         cur,
-        "SELECT COALESCE(SUM(points_amount), 0) AS n FROM phone_loyalty_transactions "
+        "SELECT points_amount, operation_details FROM phone_loyalty_transactions "
         "WHERE customer_id = %s AND operation_type = %s AND CAST(JSON_UNQUOTE(JSON_EXTRACT("
         "operation_details, '$.reverses_transaction_id')) AS UNSIGNED) = %s",
-        (customer_id, REVERSE, redemption_id),
+        (customer_id, operation_type, original_id),
     )
-    return int(row["n"])
+    return [_decode(row) for row in rows]
+
+
+def _credit_and_debit() -> tuple[str, str]:
+    effect = _balance_effect()
+    return f"GREATEST({effect}, 0)", f"GREATEST(-({effect}), 0)"
+
+
+def expiry_lots(cur, customer_ids: list[int]) -> dict[int, tuple[list, int]]:
+    """``{customer_id: (lots, consumed)}``: the points credited per expiry date (rows that
+    add points and carry one), and every point taken away so far (redeemed, returned,
+    adjusted down, expired). One grouped read of ix_ledger_customer (index-only)."""
+    if not customer_ids:
+        return {}
+    credit, debit = _credit_and_debit()
+    rows = fetch_all(
+        cur,
+        f"SELECT customer_id, expires_at, CAST(SUM({credit}) AS SIGNED) AS credited, "
+        f"CAST(SUM({debit}) AS SIGNED) AS debited FROM phone_loyalty_transactions "
+        f"WHERE customer_id IN ({', '.join(['%s'] * len(customer_ids))}) "
+        "GROUP BY customer_id, expires_at",
+        tuple(customer_ids),
+    )
+    found: dict[int, tuple[list, int]] = {cid: ([], 0) for cid in customer_ids}
+    for row in rows:
+        lots, consumed = found[row["customer_id"]]
+        if row["expires_at"] is not None and row["credited"]:
+            lots.append((row["expires_at"], row["credited"]))
+        found[row["customer_id"]] = (lots, consumed + row["debited"])
+    return found
+
+
+def customers_with_expiry_between(
+    cur, tenant_id: int, after: datetime | None, through: datetime, limit: int, from_id: int
+) -> list[int]:
+    """Ids (ascending, above ``from_id``) of the tenant's customers with points that expire
+    in (``after``, ``through``]: a range of ix_ledger_expiry."""
+    rows = fetch_all(
+        cur,
+        "SELECT DISTINCT customer_id FROM phone_loyalty_transactions "
+        "WHERE tenant_id = %s AND expires_at > %s AND expires_at <= %s AND customer_id > %s "
+        "ORDER BY customer_id LIMIT %s",
+        (tenant_id, after or datetime.min, through, from_id, limit),
+    )
+    return [row["customer_id"] for row in rows]

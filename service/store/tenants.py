@@ -1,6 +1,6 @@
 """SQL for ``tenants``."""
 
-from ..db import fetch_one
+from ..db import fetch_all, fetch_one
 
 COLUMNS = "id, slug, name, phone_region"
 
@@ -19,3 +19,7 @@ def get_by_slug(cur, slug: str) -> dict | None:
 
 def get(cur, tenant_id: int) -> dict | None:
     return fetch_one(cur, f"SELECT {COLUMNS} FROM tenants WHERE id = %s", (tenant_id,))
+
+
+def list_all(cur) -> list[dict]:
+    return fetch_all(cur, f"SELECT {COLUMNS} FROM tenants ORDER BY id")

@@ -1,18 +1,28 @@
 """Schemas of the admin endpoints (sign-in, and the Bearer-token admin API)."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_load, pre_dump, validate
 
+from ...rules import MAX_PURCHASE_MINOR
 from ..fields import (
     MAX_POINTS,
+    CurrencyCode,
     Phone,
     StrictInteger,
     Text,
+    TimezoneName,
     TransactionReference,
     UTCDateTime,
     customer_name,
+    minor_units,
     search_query,
 )
-from .shared import CustomerCardSchema, OutcomeSchema, StrictSchema
+from .shared import (
+    CustomerCardSchema,
+    OutcomeSchema,
+    PurchaseSchema,
+    ReverseRequestSchema,
+    StrictSchema,
+)
 
 
 class AdjustmentRequestSchema(StrictSchema):
@@ -87,3 +97,96 @@ class CustomerPageSchema(Schema):
     total_is_exact = fields.Boolean(
         required=True, metadata={"description": "false when there are more than `total`"}
     )
+
+
+class AdminReverseRequestSchema(ReverseRequestSchema):
+    returned_minor = minor_units(
+        "For an earn: the part of its bill returned (all that is left when omitted); not for "
+        "a redemption",
+        minimum=1,
+        load_default=None,
+    )
+
+
+class SpendRuleSchema(StrictSchema):
+    points = StrictInteger(required=True, validate=validate.Range(min=0, max=MAX_POINTS))
+    per_amount_minor = minor_units("Per this much spent", minimum=1, required=True)
+
+
+class VisitRuleSchema(StrictSchema):
+    points = StrictInteger(required=True, validate=validate.Range(min=0, max=MAX_POINTS))
+    min_spend_minor = minor_units("When the eligible amount is at least this", required=True)
+
+
+class ProgrammeSettingsSchema(StrictSchema):
+    """The programme as an owner sets it (the whole object): how a bill earns points, when
+    points expire, what a point is worth. Loads into the flat settings of ``rules.Programme``."""
+
+    currency = CurrencyCode(required=True)
+    timezone = TimezoneName(required=True)
+    spend_rule = fields.Nested(
+        SpendRuleSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "floor(eligible / per_amount_minor) x points; null: none"},
+    )
+    visit_rule = fields.Nested(
+        VisitRuleSchema,
+        required=True,
+        metadata={"description": "points per visit whose eligible amount is at least "
+                  "min_spend_minor"},
+    )  # fmt: skip
+    expiry_months = StrictInteger(
+        required=True,
+        allow_none=True,
+        validate=validate.Range(min=1, max=120),
+        metadata={"description": "Points earned in a month expire at the end of the month "
+                  "this many months later (the shop's timezone); null: never"},
+    )  # fmt: skip
+    point_value_minor = StrictInteger(
+        required=True,
+        validate=validate.Range(min=0, max=MAX_PURCHASE_MINOR),
+        metadata={"description": "What one point is worth to the shop, in minor units"},
+    )
+
+    @post_load
+    def _flat(self, data, **_kwargs) -> dict:
+        spend, visit = data.pop("spend_rule"), data.pop("visit_rule")
+        return {
+            **data,
+            "spend_points": spend["points"] if spend else None,
+            "spend_per_amount_minor": spend["per_amount_minor"] if spend else None,
+            "visit_points": visit["points"],
+            "visit_min_spend_minor": visit["min_spend_minor"],
+        }
+
+
+class ProgrammeSchema(ProgrammeSettingsSchema):
+    version = fields.Integer(dump_only=True, metadata={"description": "0: never set"})
+    updated_at = UTCDateTime(dump_only=True, allow_none=True)
+    set_by = fields.String(
+        dump_only=True, allow_none=True, metadata={"description": "Who made this version"}
+    )
+
+    @pre_dump
+    def _nested(self, programme: dict, **_kwargs) -> dict:
+        spend = None
+        if programme["spend_points"] is not None:
+            spend = {
+                "points": programme["spend_points"],
+                "per_amount_minor": programme["spend_per_amount_minor"],
+            }
+        visit = {
+            "points": programme["visit_points"],
+            "min_spend_minor": programme["visit_min_spend_minor"],
+        }
+        return {**programme, "spend_rule": spend, "visit_rule": visit}
+
+
+class ProgrammeCalculateRequestSchema(StrictSchema):
+    programme = fields.Nested(
+        ProgrammeSettingsSchema,
+        required=True,
+        metadata={"description": "The draft settings (unsaved)"},
+    )
+    purchase = fields.Nested(PurchaseSchema, required=True)

@@ -1,9 +1,26 @@
 """Schemas both audiences share: problems, strictness, cards, outcomes and ledger pages."""
 
-from marshmallow import INCLUDE, RAISE, Schema, fields, validate
+from marshmallow import (
+    INCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
-from ...rules import OPERATION_TYPES
-from ..fields import MAX_POINTS, StrictInteger, Text, TransactionReference, UTCDateTime
+from ...rules import OPERATION_TYPES, Purchase, balance_change
+from ..fields import (
+    MAX_POINTS,
+    CurrencyCode,
+    StrictInteger,
+    Text,
+    TransactionReference,
+    UTCDateTime,
+    minor_units,
+)
 
 
 class StrictSchema(Schema):
@@ -45,6 +62,13 @@ class ProblemSchema(Schema):
     expired = fields.Boolean(metadata={"description": "unauthorized only: the session expired"})
 
 
+class ExpiringSchema(Schema):
+    points = fields.Integer(required=True, metadata={"description": "Points that expire then"})
+    expires_at = UTCDateTime(
+        required=True, metadata={"description": "The end of a month in the shop's timezone"}
+    )
+
+
 class CustomerCardSchema(Schema):
     customer_id = fields.Integer(required=True)
     phone = fields.String(required=True, metadata={"description": "E.164"})
@@ -53,6 +77,47 @@ class CustomerCardSchema(Schema):
     total_points_earned = fields.Integer(required=True)
     total_points_redeemed = fields.Integer(required=True)
     updated_at = UTCDateTime(required=True)
+    expiring = fields.Nested(
+        ExpiringSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The next date with points due to expire; null if none"},
+    )
+
+
+class PurchaseSchema(StrictSchema):
+    """A bill, in minor units of its currency (integers: 2350 is £23.50)."""
+
+    total_minor = minor_units("The bill's total", required=True)
+    currency = CurrencyCode(required=True)
+    excluded_minor = minor_units(
+        "What earns nothing (tips, gift cards, tobacco...); at most total_minor", load_default=0
+    )
+
+    @validates_schema
+    def _excluded_within_total(self, data, **_kwargs):
+        if data.get("excluded_minor", 0) > data.get("total_minor", 0):
+            raise ValidationError("Must not be more than total_minor.", "excluded_minor")
+
+    @post_load
+    def _purchase(self, data, **_kwargs) -> Purchase:
+        return Purchase(**data)
+
+
+class CalculationSchema(Schema):
+    """What a bill earns, and how it was computed."""
+
+    points = fields.Integer(required=True)
+    programme_version = fields.Integer(required=True)
+    eligible_minor = fields.Integer(
+        required=True, metadata={"description": "total_minor less excluded_minor"}
+    )
+    spend_points = fields.Integer(
+        required=True, metadata={"description": "floor(eligible / per_amount_minor) x points"}
+    )
+    visit_points = fields.Integer(
+        required=True, metadata={"description": "The visit rule's points, when it applied"}
+    )
 
 
 class ReverseRequestSchema(StrictSchema):
@@ -66,7 +131,9 @@ class ReverseRequestSchema(StrictSchema):
         multiline=True, load_default=None, allow_none=True, validate=validate.Length(max=500)
     )
     transaction_reference = TransactionReference(
-        "The reversal's own id (default rev-<redemption id>)", load_default=None, allow_none=True
+        "The reversal's own id (default rev-<redemption id>, ret-<earn id>)",
+        load_default=None,
+        allow_none=True,
     )
 
 
@@ -90,10 +157,37 @@ class RedemptionSchema(OutcomeSchema):
 class EarningSchema(OutcomeSchema):
     points_earned = fields.Integer(required=True, attribute="points_amount")
     total_points_earned = fields.Integer(required=True)
+    programme_version = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The programme version a bill was computed under; null for "
+                  "an earn of `points`"},
+    )  # fmt: skip
+    expires_at = UTCDateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "When these points expire; null: never"},
+    )
 
 
 class ReversalSchema(OutcomeSchema):
+    operation_type = fields.String(
+        required=True,
+        metadata={"description": "reverse_redemption (points given back) or reverse_earn "
+                  "(a purchase returned: points taken back)"},
+    )  # fmt: skip
     points_reversed = fields.Integer(required=True, attribute="points_amount")
+    points_unrecovered = fields.Integer(
+        required=True,
+        metadata={"description": "reverse_earn: points the customer had already spent, so "
+                  "not taken back (the balance never goes below zero); 0 otherwise"},
+    )  # fmt: skip
+    returned_minor = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "reverse_earn of a bill: the money returned; null otherwise"},
+    )
+    total_points_earned = fields.Integer(required=True)
     total_points_redeemed = fields.Integer(required=True)
 
 
@@ -124,6 +218,16 @@ class LedgerEntrySchema(Schema):
     created_at = UTCDateTime(required=True)
     balance_after = fields.Integer(
         required=True, metadata={"description": "The customer's balance right after this entry"}
+    )
+    points_change = fields.Function(
+        lambda row: balance_change(row["operation_type"], row["points_amount"]),
+        required=True,
+        metadata={"type": "integer", "description": "How this entry moved the balance (signed)"},
+    )
+    expires_at = UTCDateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "When the points this entry added expire; null: never or none"},
     )
 
 
