@@ -47,6 +47,11 @@ from .tenancy import Tenant
 from .webhooks import record_event
 
 
+def utc_now() -> datetime:
+    """Now, as the ledger stores instants (naive UTC); the one clock of points changes."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
 @dataclass(frozen=True)
 class PointsChange:
     """A request to move points, as the POS sent it (``phone`` not yet normalised).
@@ -331,7 +336,7 @@ def _record(cur, tenant, account, operation_type, reference, decision: Decision)
         "operation_details": decision.details,
         "expires_at": decision.expires_at,
         # Stored as given, so a replay answers the very same time; UTC, naive like the column.
-        "created_at": datetime.now(UTC).replace(tzinfo=None),
+        "created_at": utc_now(),
     }
     row["id"] = ledger.insert(cur, tenant_id=tenant.id, **row)
     outcome = _outcome(row, after)
@@ -369,7 +374,7 @@ def _expiry(programme, points: int) -> datetime | None:
     """When points added now expire under ``programme`` (None when it adds none)."""
     if points <= 0:
         return None
-    return rules.expiry_for(programme, datetime.now(UTC).replace(tzinfo=None))
+    return rules.expiry_for(programme, utc_now())
 
 
 def reverse_earn(
@@ -481,7 +486,7 @@ def expire_points(conn, tenant: Tenant, as_of: datetime, batch: int = EXPIRY_BAT
         report.rows += done.rows
         report.points += done.points
         from_id = ids[-1]
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     # Never past now: rows written later (with later dates) are looked for by the next run.
     run_in_transaction(conn, lambda cur: expiry_runs.advance(cur, tenant.id, min(as_of, now)))
     return report
