@@ -243,11 +243,18 @@ def webhooks_retry(delivery_id):
 @webhooks_cli.command("deliver")
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 @click.option("--poll", default=1.0, show_default=True, help="Seconds between looks.")
-def webhooks_deliver(once, poll):
-    """Deliver pending events until stopped (SIGTERM or Ctrl-C).
+@click.option(
+    "--expire-every",
+    default=3600,
+    show_default=True,
+    help="Seconds between runs of `points expire` for every tenant (0: never).",
+)
+def webhooks_deliver(once, poll, expire_every):
+    """Deliver pending events until stopped (SIGTERM or Ctrl-C); expire due points hourly.
 
     A stop signal lets the delivery in flight finish and record its outcome, then exits: the
-    worker never leaves a claim behind for the lease to expire.
+    worker never leaves a claim behind for the lease to expire. The expiry run is the same as
+    `loyalty points expire` (idempotent, so several workers may run it).
     """
     stopping = []
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -255,8 +262,12 @@ def webhooks_deliver(once, poll):
     settings = webhooks.DeliverySettings(
         allow_private_networks=current_app.config["WEBHOOK_ALLOW_PRIVATE_NETWORKS"]
     )
+    next_expiry = time.monotonic()
     with _connect() as conn:
         while not stopping:
+            if expire_every and not once and time.monotonic() >= next_expiry:
+                _expire_all(conn)
+                next_expiry = time.monotonic() + expire_every
             report = webhooks.deliver_due(conn, settings=settings, stop=lambda: bool(stopping))
             if once:
                 click.echo(
@@ -405,6 +416,21 @@ def points_expire(as_of, allow_future, slug):
                 f"{tenant.slug}: {report.points} points expired for {report.customers} "
                 f"customers ({report.rows} rows), as of {when:%Y-%m-%dT%H:%M:%SZ}."
             )
+
+
+def _expire_all(conn) -> None:
+    """One expiry run for every tenant, as of now; a failure is logged, never fatal to the
+    worker (the next run picks up where this one stopped)."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    for tenant in all_tenants(conn):
+        try:
+            report = expire_points(conn, tenant, now)
+        except Exception:  # logged; deliveries go on, and the next run retries
+            log.exception("points expiry failed for tenant %s", tenant.slug)
+            continue
+        if report.rows:
+            log.info("expired %d points of %d customers of %s", report.points,
+                     report.customers, tenant.slug)  # fmt: skip
 
 
 def init_app(app) -> None:

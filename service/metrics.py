@@ -21,6 +21,8 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY
 
+from .rules import OPERATION_TYPES
+
 log = logging.getLogger(__name__)
 
 REQUEST_DURATION = Histogram(
@@ -34,6 +36,8 @@ POINTS_CHANGES = Counter(
     "Committed points changes (replays not counted), by operation",
     ["operation"],
 )
+for _operation in OPERATION_TYPES:  # every operation type is exported, at 0 until it happens
+    POINTS_CHANGES.labels(_operation)
 PROBLEMS = Counter(
     "loyalty_problems_total",
     "problem+json answers by status and code (503s by reason: database_unavailable, ...)",
