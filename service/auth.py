@@ -13,6 +13,7 @@ from cachetools import TTLCache
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .actors import ADMIN, POS_KEY, Actor
 from .db import run_in_transaction, run_query
 from .exceptions import SignInBusy, TenantNotFound, Unauthorized
 from .identities import normalize_email
@@ -44,12 +45,16 @@ def _hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_pos_key(conn, tenant: Tenant, label: str = "") -> str:
-    """Create a POS key for ``tenant`` and return it; only its hash is stored."""
+def create_pos_key(conn, tenant: Tenant, label: str = "", location_id: int | None = None) -> str:
+    """Create a POS key for ``tenant`` (at ``location_id``, one of its locations, or none) and
+    return it; only its hash is stored."""
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     run_in_transaction(
-        conn, lambda cur: pos_keys.insert(cur, tenant.id, prefix, _hash_secret(secret), label)
+        conn,
+        lambda cur: pos_keys.insert(
+            cur, tenant.id, prefix, _hash_secret(secret), label, location_id
+        ),
     )
     return f"{KEY_PREFIX}_{prefix}_{secret}"
 
@@ -125,28 +130,39 @@ def is_known_pos_key(key: str | None) -> bool:
     return known_pos_keys.get(KnownCredentials.digest(key)) is not None
 
 
-def tenant_for_pos_key(conn, key: str | None) -> Tenant:
-    """The tenant an active POS key belongs to; raises Unauthorized for anything else.
+@dataclass(frozen=True)
+class Till:
+    """Who an active POS key speaks for: its tenant, and the key as the ledger's actor (its
+    id, label and location; never its secret)."""
+
+    tenant: Tenant
+    actor: Actor
+
+
+def till_for_pos_key(conn, key: str | None) -> Till:
+    """The till an active POS key belongs to; raises Unauthorized for anything else.
 
     A key seen valid within the last CREDENTIAL_CACHE_SECONDS is answered from memory.
     """
     digest = KnownCredentials.digest(key)
-    tenant = known_pos_keys.get(digest)
-    if tenant is None:
+    till = known_pos_keys.get(digest)
+    if till is None:
         epoch = known_pos_keys.epoch()
-        tenant = _check_pos_key(conn, key)
-        known_pos_keys.remember(digest, tenant, epoch)
-    return tenant
+        till = _check_pos_key(conn, key)
+        known_pos_keys.remember(digest, till, epoch)
+    return till
 
 
-def _check_pos_key(conn, key: str | None) -> Tenant:
+def _check_pos_key(conn, key: str | None) -> Till:
     parts = (key or "").strip().split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         raise Unauthorized("Send a valid POS key in the X-API-Key header.")
     row = run_query(conn, lambda cur: pos_keys.find_active(cur, parts[1]))
     if row is None or not hmac.compare_digest(row["secret_hash"], _hash_secret(parts[2])):
         raise Unauthorized("The POS key is unknown or revoked.")
-    return Tenant.from_row(row)
+    label = row["label"] or f"till {parts[1]}"
+    actor = Actor(POS_KEY, row["id"], label, row["location_id"], row["location_code"])
+    return Till(Tenant.from_row(row), actor)
 
 
 def create_admin(conn, tenant: Tenant, email: str, password: str) -> int:
@@ -219,6 +235,10 @@ class AdminIdentity:
     id: int
     email: str
     tenant: Tenant
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(ADMIN, self.id, self.email)
 
 
 def admin_for_token(conn, tokens: SessionTokens, header: str | None) -> AdminIdentity:

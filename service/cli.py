@@ -17,7 +17,8 @@ from . import auth, demo, migrate, webhooks
 from .audit import verify_ledger
 from .config import is_production
 from .db import connect, connect_kwargs
-from .exceptions import TenantNotFound
+from .exceptions import LocationExists, LocationNotFound, TenantNotFound
+from .locations import add_location, list_locations, location_by_code, rename_location
 from .points import expire_points
 from .programme import (
     SETTINGS,
@@ -99,10 +100,18 @@ pos_keys_cli = AppGroup("pos-keys", help="API keys of POS terminals.")
 @pos_keys_cli.command("create")
 @click.argument("slug")
 @click.option("--label", default="", help="Which terminal this key is for.")
-def pos_keys_create(slug, label):
+@click.option("--location", "code", default=None, help="The location (code) the till is at.")
+def pos_keys_create(slug, label, code):
     """Create a POS key; it is printed once, alone on the last line."""
     with _connect() as conn:
-        key = auth.create_pos_key(conn, _tenant(conn, slug), label)
+        tenant = _tenant(conn, slug)
+        location_id = None
+        if code is not None:
+            try:
+                location_id = location_by_code(conn, tenant, code)["id"]
+            except LocationNotFound as exc:
+                raise click.ClickException(exc.detail) from exc
+        key = auth.create_pos_key(conn, tenant, label, location_id)
     click.echo("Store this key now; it cannot be shown again:", err=True)
     click.echo(key)
 
@@ -279,6 +288,49 @@ def webhooks_deliver(once, poll, expire_every):
     log.info("webhook worker stopped")
 
 
+locations_cli = AppGroup("locations", help="A tenant's locations (shops, sites).")
+
+
+@locations_cli.command("add")
+@click.argument("slug")
+@click.argument("name")
+@click.option("--code", default=None, help="Short code (default: from the name).")
+def locations_add(slug, name, code):
+    """Add a location NAME to SLUG."""
+    with _connect() as conn:
+        try:
+            location = add_location(conn, _tenant(conn, slug), name, code)
+        except (ValueError, LocationExists) as exc:
+            raise click.ClickException(getattr(exc, "detail", str(exc))) from exc
+    click.echo(f"Added {location['code']}: {location['name']}.")
+
+
+@locations_cli.command("list")
+@click.argument("slug")
+def locations_list(slug):
+    """SLUG's locations: code and name."""
+    with _connect() as conn:
+        found = list_locations(conn, _tenant(conn, slug))
+    if not found:
+        click.echo("No locations.")
+    for location in found:
+        click.echo(f"{location['code']}\t{location['name']}")
+
+
+@locations_cli.command("rename")
+@click.argument("slug")
+@click.argument("code")
+@click.argument("name")
+def locations_rename(slug, code, name):
+    """Give SLUG's location CODE a new NAME."""
+    with _connect() as conn:
+        try:
+            location = rename_location(conn, _tenant(conn, slug), code, name)
+        except (ValueError, LocationNotFound) as exc:
+            raise click.ClickException(getattr(exc, "detail", str(exc))) from exc
+    click.echo(f"{location['code']} is now {location['name']}.")
+
+
 programme_cli = AppGroup("programme", help="The shop's loyalty programme.")
 
 
@@ -436,7 +488,7 @@ def _expire_all(conn) -> None:
 def init_app(app) -> None:
     groups = (
         db_cli, tenants_cli, pos_keys_cli, admins_cli, demo_cli, ledger_cli, webhooks_cli,
-        programme_cli, points_cli,
+        programme_cli, points_cli, locations_cli,
     )  # fmt: skip
     for group in groups:
         app.cli.add_command(group)

@@ -59,6 +59,14 @@ class InvalidField(LoyaltyError):
         super().__init__(f"Invalid fields: {field}: {message}", errors={field: [message]})
 
 
+class LocationExists(LoyaltyError):
+    status, code, title = 409, "location_exists", "Location code in use"
+
+
+class LocationNotFound(LoyaltyError):
+    status, code, title = 404, "location_not_found", "Location not found"
+
+
 class CustomerExists(LoyaltyError):
     status, code, title = 409, "customer_exists", "Customer already enrolled"
 

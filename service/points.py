@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from . import rules
+from .actors import EXPIRY_JOB, UNATTRIBUTED, Actor, actor_of_row
 from .customers import enrol
 from .db import run_in_transaction, run_query
 from .exceptions import (
@@ -93,9 +94,10 @@ class Operation:
     details: dict | None
     locate: Callable[[object], dict]
     decide: Callable[[object, dict], Decision]
+    actor: Actor = UNATTRIBUTED
 
 
-def redeem_points(conn, tenant: Tenant, change: PointsChange) -> dict:
+def redeem_points(conn, tenant: Tenant, change: PointsChange, actor: Actor = UNATTRIBUTED) -> dict:
     """Take ``change.points`` from the customer's balance and log ``redeem_points``.
 
     Returns the outcome (``replayed`` True when the reference was already redeemed with the
@@ -116,12 +118,18 @@ def redeem_points(conn, tenant: Tenant, change: PointsChange) -> dict:
         return Decision(change.points, change.details)
 
     operation = Operation(
-        REDEEM, change.transaction_reference, change.points, change.details, locate, decide
+        REDEEM, change.transaction_reference, change.points, change.details, locate, decide, actor
     )
     return _change_points(conn, tenant, operation)
 
 
-def earn_points(conn, tenant: Tenant, change: PointsChange, name: str | None = None) -> dict:
+def earn_points(
+    conn,
+    tenant: Tenant,
+    change: PointsChange,
+    name: str | None = None,
+    actor: Actor = UNATTRIBUTED,
+) -> dict:
     """Add ``change.points``, or what ``change.purchase`` earns under the programme in force,
     to the customer's balance and log ``earn_points`` (for a bill, with the programme
     version, the eligible amount and the points from each rule; a bill that earns 0 is
@@ -153,7 +161,7 @@ def earn_points(conn, tenant: Tenant, change: PointsChange, name: str | None = N
         return Decision(points, stored, _expiry(programme, points))
 
     operation = Operation(
-        EARN, change.transaction_reference, change.points, details, locate, decide
+        EARN, change.transaction_reference, change.points, details, locate, decide, actor
     )
     return _change_points(conn, tenant, operation)
 
@@ -165,6 +173,7 @@ def reverse_redemption(
     points: int | None = None,
     reason: str | None = None,
     reference: str | None = None,
+    actor: Actor = UNATTRIBUTED,
 ) -> dict:
     """Give back all (``points`` None) or part of a redemption, as for a refunded order.
 
@@ -179,7 +188,7 @@ def reverse_redemption(
     )
     if original is None:
         raise TransactionNotFound(f"No redemption with reference {redemption_reference!r}.")
-    return _reverse_redemption(conn, tenant, original, points, reason, reference)
+    return _reverse_redemption(conn, tenant, original, points, reason, reference, actor)
 
 
 def reverse_transaction(
@@ -191,6 +200,7 @@ def reverse_transaction(
     reason: str | None,
     reference: str | None,
     returned_minor: int | None = None,
+    actor: Actor = UNATTRIBUTED,
 ) -> dict:
     """The admin's reverse of one of the customer's ledger rows, picked by its id: a
     redemption (all, ``points`` None, or part: its points given back, as
@@ -213,13 +223,13 @@ def reverse_transaction(
     if row["operation_type"] == EARN:
         if points is not None:
             raise InvalidField("points", "A purchase is returned by money (returned_minor).")
-        return _reverse_earn(conn, tenant, row, returned_minor, reason, reference)
+        return _reverse_earn(conn, tenant, row, returned_minor, reason, reference, actor)
     if returned_minor is not None:
         raise InvalidField("returned_minor", "A redemption is reversed by points.")
-    return _reverse_redemption(conn, tenant, row, points, reason, reference)
+    return _reverse_redemption(conn, tenant, row, points, reason, reference, actor)
 
 
-def _reverse_redemption(conn, tenant, original: dict, points, reason, reference) -> dict:
+def _reverse_redemption(conn, tenant, original: dict, points, reason, reference, actor) -> dict:
     details = {
         "reverses_transaction_id": original["id"],
         "reverses_reference": original["transaction_reference"],
@@ -245,13 +255,25 @@ def _reverse_redemption(conn, tenant, original: dict, points, reason, reference)
         return Decision(amount, details, _expiry(current_programme(cur, tenant), amount))
 
     operation = Operation(
-        REVERSE_REDEMPTION, reference or f"rev-{original['id']}", points, details, locate, decide
+        REVERSE_REDEMPTION,
+        reference or f"rev-{original['id']}",
+        points,
+        details,
+        locate,
+        decide,
+        actor,
     )
     return _change_points(conn, tenant, operation)
 
 
 def adjust_points(
-    conn, tenant: Tenant, customer_id: int, points: int, reason: str, reference: str | None = None
+    conn,
+    tenant: Tenant,
+    customer_id: int,
+    points: int,
+    reason: str,
+    reference: str | None = None,
+    actor: Actor = UNATTRIBUTED,
 ) -> dict:
     """An admin's correction: add (positive) or remove (negative) points, with a reason.
 
@@ -273,7 +295,7 @@ def adjust_points(
         return Decision(points, details)
 
     operation = Operation(
-        ADJUST, reference or f"adj-{uuid.uuid4().hex[:24]}", points, details, locate, decide
+        ADJUST, reference or f"adj-{uuid.uuid4().hex[:24]}", points, details, locate, decide, actor
     )
     return _change_points(conn, tenant, operation)
 
@@ -309,12 +331,14 @@ def _change_points(conn, tenant: Tenant, operation: Operation) -> dict:
             sums = ledger.totals_through(cur, stored["customer_id"], stored["id"])
             return _outcome(stored, Totals(*(sums[c] for c in BALANCE_COLUMNS)), replayed=True)
         decision = operation.decide(cur, account)
-        return _record(cur, tenant, account, kind, reference, decision)
+        return _record(cur, tenant, account, kind, reference, decision, operation.actor)
 
     return run_in_transaction(conn, work)
 
 
-def _record(cur, tenant, account, operation_type, reference, decision: Decision) -> dict:
+def _record(
+    cur, tenant, account, operation_type, reference, decision: Decision, actor: Actor
+) -> dict:
     """Apply the change to the locked balance row, log it and queue its webhook event: all
     inside the caller's transaction. The answer is computed from the locked row."""
     before = _totals(account)
@@ -335,6 +359,11 @@ def _record(cur, tenant, account, operation_type, reference, decision: Decision)
         "transaction_reference": reference,
         "operation_details": decision.details,
         "expires_at": decision.expires_at,
+        "actor_kind": actor.kind,
+        "actor_id": actor.id,
+        "actor_label": actor.label,
+        "location_id": actor.location_id,
+        "location_code": actor.location_code,
         # Stored as given, so a replay answers the very same time; UTC, naive like the column.
         "created_at": utc_now(),
     }
@@ -356,6 +385,7 @@ def _outcome(row: dict, totals: Totals, replayed: bool = False) -> dict:
         "points_unrecovered": details.get("points_unrecovered", 0),
         "returned_minor": computed.get("returned_minor"),
         "expires_at": row.get("expires_at"),
+        "actor": actor_of_row(row),
         "transaction_id": row["id"],
         "customer_id": row["customer_id"],
         "phone": row["phone"],
@@ -384,6 +414,7 @@ def reverse_earn(
     returned_minor: int | None,
     reason: str | None,
     reference: str,
+    actor: Actor = UNATTRIBUTED,
 ) -> dict:
     """A purchase returned at the till: take back what the earn ``earn_reference`` gave, all
     (``returned_minor`` None) or for ``returned_minor`` of its bill, by the numbers stored
@@ -400,10 +431,10 @@ def reverse_earn(
     )
     if original is None:
         raise TransactionNotFound(f"No earn with reference {earn_reference!r}.")
-    return _reverse_earn(conn, tenant, original, returned_minor, reason, reference)
+    return _reverse_earn(conn, tenant, original, returned_minor, reason, reference, actor)
 
 
-def _reverse_earn(conn, tenant, original: dict, returned_minor, reason, reference) -> dict:
+def _reverse_earn(conn, tenant, original: dict, returned_minor, reason, reference, actor) -> dict:
     earned_on = (original["operation_details"] or {}).get("programme") or {}
     details = {
         "reverses_transaction_id": original["id"],
@@ -439,7 +470,7 @@ def _reverse_earn(conn, tenant, original: dict, returned_minor, reason, referenc
         return Decision(taken, stored)
 
     operation = Operation(
-        REVERSE_EARN, reference or f"ret-{original['id']}", None, details, locate, decide
+        REVERSE_EARN, reference or f"ret-{original['id']}", None, details, locate, decide, actor
     )
     return _change_points(conn, tenant, operation)
 
@@ -501,7 +532,8 @@ def _expire_batch(cur, tenant: Tenant, customer_ids: list[int], as_of: datetime)
         for expires_at, points in due:
             reference = f"exp-{account['customer_id']}-{expires_at:%Y%m%d%H%M%S}"
             details = {"expired_at": expires_at.isoformat() + "Z"}
-            outcome = _record(cur, tenant, account, EXPIRE, reference, Decision(points, details))
+            decision = Decision(points, details)
+            outcome = _record(cur, tenant, account, EXPIRE, reference, decision, EXPIRY_JOB)
             account = {**account, **{c: outcome[c] for c in BALANCE_COLUMNS}}
             report.rows += 1
             report.points += points

@@ -246,6 +246,7 @@ def record_event(cur, tenant: Tenant, outcome: dict) -> None:
         "transaction_id": outcome["transaction_id"],
         "transaction_reference": outcome["transaction_reference"],
         "occurred_at": _iso(outcome["created_at"]),
+        "actor": outcome.get("actor"),
     }
     webhooks.insert_event(cur, tenant.id, event_type, payload, logs.current_request_id())
 

@@ -11,6 +11,7 @@ from ..customer_export import export_customers_csv
 from ..customer_list import customers_change_marker, list_customers
 from ..customers import add_customer, customer_history, customer_version, rename_customer
 from ..db import close_conn, get_conn
+from ..locations import add_location, list_locations
 from ..points import adjust_points, reverse_transaction
 from ..programme import calculate_with_draft, get_programme, set_programme
 from .common import (
@@ -32,7 +33,9 @@ from .schemas.admin import (
     CustomerExportQuerySchema,
     CustomerListQuerySchema,
     CustomerPageSchema,
+    LocationListSchema,
     NewCustomerRequestSchema,
+    NewLocationRequestSchema,
     ProgrammeCalculateRequestSchema,
     ProgrammeSchema,
     ProgrammeSettingsSchema,
@@ -41,6 +44,7 @@ from .schemas.shared import (
     CalculationSchema,
     CustomerCardSchema,
     LedgerPageSchema,
+    LocationSchema,
     PageQuerySchema,
     ReversalSchema,
 )
@@ -101,7 +105,7 @@ def _tokens() -> SessionTokens:
 def authenticate_admin():
     if request.method != "OPTIONS":
         g.admin = admin_for_token(get_conn(), _tokens(), request.headers.get("Authorization"))
-        g.tenant = g.admin.tenant
+        g.tenant, g.actor = g.admin.tenant, g.admin.actor
 
 
 # After authenticate_admin (hooks run in the order they are added): see conditional.py.
@@ -248,6 +252,7 @@ class Adjustments(MethodView):
                 args["points"],
                 args["reason"],
                 args["transaction_reference"],
+                actor=g.actor,
             )
         )
 
@@ -276,6 +281,7 @@ class Reversals(MethodView):
                 args["reason"],
                 args["transaction_reference"],
                 args["returned_minor"],
+                actor=g.actor,
             )
         )
 
@@ -308,3 +314,21 @@ class ProgrammeCalculate(MethodView):
         """What a bill would earn under draft (unsaved) settings: the live preview, by the
         server's own rule; writes nothing"""
         return calculate_with_draft(args["programme"], args["purchase"])
+
+
+@blp.route("/locations")
+class Locations(MethodView):
+    @admin_endpoint(response=LocationListSchema)
+    def get(self):
+        """The shop's locations (where its tills stand), by code"""
+        return {"items": list_locations(get_conn(), g.tenant)}
+
+    @admin_endpoint(
+        body=NewLocationRequestSchema,
+        response=LocationSchema,
+        status=201,
+        problems={409: "location_exists"},
+    )
+    def post(self, args):
+        """Add a location; 409 location_exists when its code is in use"""
+        return add_location(get_conn(), g.tenant, args["name"], args["code"]), 201

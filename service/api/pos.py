@@ -5,7 +5,7 @@ from functools import partial
 from flask import g, request
 from flask.views import MethodView
 
-from ..auth import tenant_for_pos_key
+from ..auth import till_for_pos_key
 from ..customers import history_by_phone, lookup_customer
 from ..db import get_conn
 from ..points import PointsChange, earn_points, redeem_points, reverse_earn, reverse_redemption
@@ -55,7 +55,8 @@ till_points_change = partial(api_endpoint, blp, security=POS_SECURITY, replay=Tr
 def authenticate_pos():
     # Credentials first: a request without a valid key learns nothing about its body.
     if request.method != "OPTIONS":
-        g.tenant = tenant_for_pos_key(get_conn(), request.headers.get("X-API-Key"))
+        till = till_for_pos_key(get_conn(), request.headers.get("X-API-Key"))
+        g.tenant, g.actor = till.tenant, till.actor
 
 
 @blp.route("/loyalty/phone-lookup")
@@ -84,7 +85,9 @@ redemption = till_points_change(
 
 
 def _redeem(args):
-    return created_or_replayed(redeem_points(get_conn(), g.tenant, PointsChange(**args)))
+    return created_or_replayed(
+        redeem_points(get_conn(), g.tenant, PointsChange(**args), actor=g.actor)
+    )
 
 
 @blp.route("/customer/loyalty/redeem")
@@ -118,7 +121,8 @@ class Earn(MethodView):
         recorded too, so that its return can be matched.
         """
         name = args.pop("name")
-        return created_or_replayed(earn_points(get_conn(), g.tenant, PointsChange(**args), name))
+        change = PointsChange(**args)
+        return created_or_replayed(earn_points(get_conn(), g.tenant, change, name, g.actor))
 
 
 # `path` so that a reference with `/` (sent percent-encoded, or not) still names its
@@ -141,6 +145,7 @@ class ReverseRedemption(MethodView):
                 points=args["points"],
                 reason=args["reason"],
                 reference=args["transaction_reference"],
+                actor=g.actor,
             )
         )
 
@@ -195,5 +200,6 @@ class ReverseEarn(MethodView):
                 returned_minor=args["returned_minor"],
                 reason=args["reason"],
                 reference=args["transaction_reference"],
+                actor=g.actor,
             )
         )

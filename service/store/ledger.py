@@ -12,7 +12,9 @@ from ..rules import EFFECTS
 
 COLUMNS = (
     "id, phone, tenant_id, customer_id, operation_type, points_amount, "
-    "transaction_reference, operation_details, created_at, expires_at"
+    "transaction_reference, operation_details, created_at, expires_at, "
+    "actor_kind, actor_label, location_id, (SELECT l.code FROM locations l "
+    "WHERE l.id = phone_loyalty_transactions.location_id) AS location_code"
 )
 
 
@@ -62,6 +64,11 @@ def insert(
     operation_details: dict | None,
     created_at: datetime,
     expires_at: datetime | None = None,
+    actor_kind: str | None = None,
+    actor_id: int | None = None,
+    actor_label: str | None = None,
+    location_id: int | None = None,
+    location_code: str | None = None,  # shown in answers; the row keeps location_id
 ) -> int:
     """Append a ledger row and return its id.
 
@@ -73,7 +80,8 @@ def insert(
         cur.execute(
             "INSERT INTO phone_loyalty_transactions (phone, tenant_id, customer_id, "
             "operation_type, points_amount, transaction_reference, operation_details, created_at, "
-            "expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "expires_at, actor_kind, actor_id, actor_label, location_id) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 phone,
                 tenant_id,
@@ -84,6 +92,10 @@ def insert(
                 details,
                 created_at,
                 expires_at,
+                actor_kind,
+                actor_id,
+                actor_label,
+                location_id,
             ),
         )
     except pymysql.err.IntegrityError as exc:

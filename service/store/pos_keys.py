@@ -3,10 +3,13 @@
 from ..db import fetch_one
 
 
-def insert(cur, tenant_id: int, prefix: str, secret_hash: str, label: str) -> int:
+def insert(
+    cur, tenant_id: int, prefix: str, secret_hash: str, label: str, location_id: int | None
+) -> int:
     cur.execute(
-        "INSERT INTO pos_api_keys (tenant_id, prefix, secret_hash, label) VALUES (%s, %s, %s, %s)",
-        (tenant_id, prefix, secret_hash, label),
+        "INSERT INTO pos_api_keys (tenant_id, prefix, secret_hash, label, location_id) "
+        "VALUES (%s, %s, %s, %s, %s)",
+        (tenant_id, prefix, secret_hash, label, location_id),
     )
     return cur.lastrowid
 
@@ -15,8 +18,10 @@ def find_active(cur, prefix: str) -> dict | None:
     """The unrevoked key with this prefix, joined with its tenant."""
     return fetch_one(
         cur,
-        "SELECT k.id, k.secret_hash, t.id AS tenant_id, t.slug, t.name, t.phone_region "
+        "SELECT k.id, k.secret_hash, k.label, k.location_id, l.code AS location_code, "
+        "t.id AS tenant_id, t.slug, t.name, t.phone_region "
         "FROM pos_api_keys k JOIN tenants t ON t.id = k.tenant_id "
+        "LEFT JOIN locations l ON l.id = k.location_id "
         "WHERE k.prefix = %s AND k.revoked_at IS NULL",
         (prefix,),
     )

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, post_load, pre_dump, validate
 
+from ...locations import CODE_PATTERN, MAX_NAME_LENGTH
 from ...rules import MAX_PURCHASE_MINOR
 from ..fields import (
     MAX_POINTS,
@@ -18,6 +19,7 @@ from ..fields import (
 )
 from .shared import (
     CustomerCardSchema,
+    LocationSchema,
     OutcomeSchema,
     PurchaseSchema,
     ReverseRequestSchema,
@@ -190,3 +192,16 @@ class ProgrammeCalculateRequestSchema(StrictSchema):
         metadata={"description": "The draft settings (unsaved)"},
     )
     purchase = fields.Nested(PurchaseSchema, required=True)
+
+
+class NewLocationRequestSchema(StrictSchema):
+    name = Text(required=True, validate=validate.Length(min=1, max=MAX_NAME_LENGTH))
+    code = Text(
+        load_default=None,
+        validate=validate.Regexp(CODE_PATTERN, error="1 to 32 lower-case letters, digits, dashes"),
+        metadata={"description": "A short slug, unique in the shop (default: from the name)"},
+    )
+
+
+class LocationListSchema(Schema):
+    items = fields.List(fields.Nested(LocationSchema), required=True)

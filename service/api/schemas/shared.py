@@ -11,6 +11,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from ...actors import actor_of_row
 from ...rules import OPERATION_TYPES, Purchase, balance_change
 from ..fields import (
     MAX_POINTS,
@@ -229,6 +230,17 @@ class LedgerEntrySchema(Schema):
         allow_none=True,
         metadata={"description": "When the points this entry added expire; null: never or none"},
     )
+    actor = fields.Function(
+        actor_of_row,
+        required=True,
+        allow_none=True,
+        metadata={
+            "type": "object",
+            "nullable": True,
+            "description": "Who made the change: {kind: pos_key | admin | system, label, "
+            "location (code or null)}; null for entries made before actors were recorded",
+        },
+    )
 
 
 class LedgerPageSchema(PageSchema):
@@ -242,3 +254,9 @@ class IndexSchema(Schema):
 
 class HealthSchema(Schema):
     status = fields.String(required=True)
+
+
+class LocationSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    created_at = UTCDateTime(required=True)
