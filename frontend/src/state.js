@@ -1,4 +1,5 @@
-// Application state and the pure rules of live sync (no DOM, no network: `node --test` runs them).
+// The app's state and its only writer: pure functions that return the next state and never
+// change their arguments (no DOM, no network, no storage, no clock: `node --test` runs them).
 
 export const INTERVALS_MS = [5000, 10000, 30000];
 export const MAX_BACKOFF_MS = 15000; // offline: try again at least this often
@@ -12,17 +13,22 @@ export const LEDGER_PAGE_SIZE = 20;
 export function initialState({ intervalMs = 5000, session = null } = {}) {
   return {
     session, // {token, tenant, tenantName, expiresAt} or null
+    screen: null, // the name of the screen on show (router.js's SCREENS)
     // Keyset pages: `cursor` starts the page (null: the first), `before` the cursors of the
     // pages before it, for Previous.
     query: { q: "", page: 1, perPage: 25, cursor: null, before: [] },
     list: emptyList(),
     highlights: new Map(), // customer id -> epoch ms until which its row stays marked
-    detail: null, // {customerId, name, phone, pointsBalance, items, total, etag} while open
+    // {opening, customerId, name, phone, pointsBalance, items, total, etag} while open;
+    // `opening` tells an answer for this opening of the panel from one for an earlier one.
+    detail: null,
+    openings: 0,
     live: {
       paused: false,
       hidden: false,
       intervalMs: INTERVALS_MS.includes(intervalMs) ? intervalMs : 5000,
       inFlight: false,
+      rerun: false, // asked for while a poll was out (or its answer went stale): poll once more
       offline: false,
       failures: 0,
       retryAt: 0,
@@ -37,46 +43,35 @@ export function emptyList() {
   return { items: [], total: 0, totalIsExact: true, nextCursor: null, etag: null };
 }
 
-/**
- * The query for the next page (`nextCursor` from the current one) or the previous one.
- * @param {ReturnType<typeof initialState>["query"]} query
- * @param {"next" | "previous"} direction @param {string | null} nextCursor
- */
-export function turnPage(query, direction, nextCursor) {
-  if (direction === "next") {
-    if (!nextCursor) return query;
-    return { ...query, page: query.page + 1, cursor: nextCursor, before: [...query.before, query.cursor] };
-  }
-  if (query.page <= 1) return query;
-  const before = query.before.slice(0, -1);
-  return { ...query, page: query.page - 1, cursor: query.before.at(-1) ?? null, before };
-}
+// ---- session and screens ------------------------------------------------------------------
 
 /**
- * "Page 1 of 2 · 37 customers", or "Page 3 · 10,000+ customers" when the count stopped.
- * @param {number} page @param {number} perPage @param {number} total @param {boolean} exact
+ * Signed in with the API's answer.
+ * @param {{token: string, tenant: string, tenant_name: string, expires_at: string}} answer
  */
-export function pagerText(page, perPage, total, exact) {
-  if (!exact) return `Page ${page} · ${total.toLocaleString("en")}+ customers`;
-  const pages = Math.max(1, Math.ceil(total / perPage));
-  return `Page ${page} of ${pages} · ${countOf(total, "customer")}`;
+export function signedIn(state, answer) {
+  const session = {
+    token: answer.token,
+    tenant: answer.tenant,
+    tenantName: answer.tenant_name,
+    expiresAt: answer.expires_at,
+  };
+  return { ...state, session };
 }
 
-/**
- * Ids of customers whose balance differs from the previous list (new rows are not "changed").
- * @param {Array<{customer_id: number, points_balance: number}>} before
- * @param {Array<{customer_id: number, points_balance: number}>} after
- * @returns {Set<number>}
- */
-export function changedBalances(before, after) {
-  const previous = new Map(before.map((c) => [c.customer_id, c.points_balance]));
-  const changed = new Set();
-  for (const customer of after) {
-    const old = previous.get(customer.customer_id);
-    if (old !== undefined && old !== customer.points_balance) changed.add(customer.customer_id);
-  }
-  return changed;
+/** Signed out (or the session was lost): nothing of the shop is kept. */
+export function signedOut(state) {
+  return { ...state, session: null, list: emptyList(), highlights: new Map(), detail: null };
 }
+
+/** @param {string} screen the name of the screen now on show */
+export function screenShown(state, screen) {
+  return state.screen === screen ? state : { ...state, screen };
+}
+
+// ---- live sync ----------------------------------------------------------------------------
+
+const withLive = (state, live) => ({ ...state, live: { ...state.live, ...live } });
 
 /**
  * How long to wait after `failures` consecutive failed polls: the interval, doubled per
@@ -108,25 +103,27 @@ export function liveStatus(live) {
 }
 
 /**
- * Record a failed poll: offline, with the next retry pushed back.
+ * The live status after a failed poll: offline, with the next retry pushed back.
  * @param {ReturnType<typeof initialState>["live"]} live @param {number} now epoch ms
  */
 export function markOffline(live, now) {
-  live.failures += 1;
-  live.offline = true;
-  live.retryAt = now + backoffDelay(live.intervalMs, live.failures - 1);
+  const failures = live.failures + 1;
+  return { ...live, failures, offline: true, retryAt: now + backoffDelay(live.intervalMs, failures - 1) };
 }
 
 /**
- * Record a successful poll (200 or 304).
+ * The live status after a successful poll (200 or 304).
  * @param {ReturnType<typeof initialState>["live"]} live @param {Date} now
  */
 export function markOnline(live, now) {
-  live.failures = 0;
-  live.offline = false;
-  live.retryAt = 0;
-  live.nextPollAt = now.getTime() + live.intervalMs;
-  live.lastUpdated = now;
+  return {
+    ...live,
+    failures: 0,
+    offline: false,
+    retryAt: 0,
+    nextPollAt: now.getTime() + live.intervalMs,
+    lastUpdated: now,
+  };
 }
 
 /**
@@ -140,6 +137,110 @@ export function retryCountdown(live, now) {
   return `Retrying in ${Math.max(1, Math.ceil((live.retryAt - now) / 1000))} s`;
 }
 
+/** A poll went out. */
+export const pollStarted = (state) => withLive(state, { inFlight: true });
+/** The poll answered, failed or was given up. */
+export const pollEnded = (state) => withLive(state, { inFlight: false });
+/** Another poll is wanted as soon as the one out has answered. */
+export const rerunWanted = (state) => withLive(state, { rerun: true });
+/** That other poll is going out. */
+export const rerunTaken = (state) => withLive(state, { rerun: false });
+/** @param {number} now epoch ms */
+export const wentOffline = (state, now) => ({ ...state, live: markOffline(state.live, now) });
+/** @param {Date} now */
+export const cameOnline = (state, now) => ({ ...state, live: markOnline(state.live, now) });
+export const pauseToggled = (state) => withLive(state, { paused: !state.live.paused });
+/** @param {boolean} hidden whether the tab is hidden (no polls while nobody is looking) */
+export const visibilityChanged = (state, hidden) => withLive(state, { hidden });
+
+/**
+ * Another refresh interval; a poll due later than one new interval from now comes sooner.
+ * @param {number} intervalMs @param {number} now epoch ms
+ */
+export function intervalChosen(state, intervalMs, now) {
+  return withLive(state, { intervalMs, nextPollAt: Math.min(state.live.nextPollAt, now + intervalMs) });
+}
+
+// ---- the customer list --------------------------------------------------------------------
+
+/**
+ * The query for the next page (`nextCursor` from the current one) or the previous one.
+ * @param {ReturnType<typeof initialState>["query"]} query
+ * @param {"next" | "previous"} direction @param {string | null} nextCursor
+ */
+export function turnPage(query, direction, nextCursor) {
+  if (direction === "next") {
+    if (!nextCursor) return query;
+    return { ...query, page: query.page + 1, cursor: nextCursor, before: [...query.before, query.cursor] };
+  }
+  if (query.page <= 1) return query;
+  const before = query.before.slice(0, -1);
+  return { ...query, page: query.page - 1, cursor: query.before.at(-1) ?? null, before };
+}
+
+/** The first page of a new search. @param {string} q */
+export function searchQuery(query, q) {
+  return { ...query, q, page: 1, cursor: null, before: [] };
+}
+
+/** Whether two queries ask for the same page. */
+export function sameQuery(a, b) {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Another query: its list starts empty (nothing to compare with). */
+export function queryChanged(state, query) {
+  return { ...state, query, list: emptyList() };
+}
+
+/**
+ * "Page 1 of 2 · 37 customers", or "Page 3 · 10,000+ customers" when the count stopped.
+ * @param {number} page @param {number} perPage @param {number} total @param {boolean} exact
+ */
+export function pagerText(page, perPage, total, exact) {
+  if (!exact) return `Page ${page} · ${total.toLocaleString("en")}+ customers`;
+  const pages = Math.max(1, Math.ceil(total / perPage));
+  return `Page ${page} of ${pages} · ${countOf(total, "customer")}`;
+}
+
+/**
+ * Ids of customers whose balance differs from the previous list (new rows are not "changed").
+ * @param {Array<{customer_id: number, points_balance: number}>} before
+ * @param {Array<{customer_id: number, points_balance: number}>} after
+ * @returns {Set<number>}
+ */
+export function changedBalances(before, after) {
+  const previous = new Map(before.map((c) => [c.customer_id, c.points_balance]));
+  const changed = new Set();
+  for (const customer of after) {
+    const old = previous.get(customer.customer_id);
+    if (old !== undefined && old !== customer.points_balance) changed.add(customer.customer_id);
+  }
+  return changed;
+}
+
+/**
+ * A page of the list arrived: it replaces the list, and the rows whose balance moved are
+ * marked until `now + HIGHLIGHT_MS`.
+ * @param {{items: Array<object>, total: number, total_is_exact: boolean,
+ *   next_cursor: string | null}} data the API's page @param {string | null} etag
+ * @param {number} now epoch ms
+ */
+export function listArrived(state, data, etag, now) {
+  const highlights = holdHighlights(state.highlights, changedBalances(state.list.items, data.items), now);
+  const { items, total, total_is_exact: totalIsExact, next_cursor: nextCursor } = data;
+  return { ...state, highlights, list: { items, total, totalIsExact, nextCursor, etag } };
+}
+
+/** After a change of ours: the next list and panel answers are taken whole, not as a 304. */
+export function etagsDropped(state) {
+  return {
+    ...state,
+    list: { ...state.list, etag: null },
+    detail: state.detail && { ...state.detail, etag: null },
+  };
+}
+
 /**
  * "1 customer", "2 customers", "1,024 customers".
  * @param {number} count @param {string} word singular @param {string} [plural]
@@ -151,26 +252,36 @@ export function countOf(count, word, plural = `${word}s`) {
 // ---- changed rows ---------------------------------------------------------------------
 
 /**
- * Mark `ids` as changed until `now + HIGHLIGHT_MS` (a row changed again is marked anew).
+ * The marks with `ids` marked as changed until `now + HIGHLIGHT_MS` (a row changed again is
+ * marked anew); the same map when there is nothing to mark.
  * @param {Map<number, number>} highlights @param {Iterable<number>} ids @param {number} now
  */
 export function holdHighlights(highlights, ids, now) {
-  for (const id of ids) highlights.set(id, now + HIGHLIGHT_MS);
+  const marked = [...ids];
+  if (marked.length === 0) return highlights;
+  return new Map([...highlights, ...marked.map((id) => [id, now + HIGHLIGHT_MS])]);
 }
 
 /**
- * Drop the marks whose time is over; returns whether any was dropped.
+ * The marks whose time is not over; the same map when none was dropped.
  * @param {Map<number, number>} highlights @param {number} now
  */
 export function expireHighlights(highlights, now) {
-  let dropped = false;
-  for (const [id, until] of highlights) {
-    if (until <= now) {
-      highlights.delete(id);
-      dropped = true;
-    }
-  }
-  return dropped;
+  const kept = [...highlights].filter(([, until]) => until > now);
+  return kept.length === highlights.size ? highlights : new Map(kept);
+}
+
+/** The state with the expired marks dropped; the same state when none was. @param {number} now */
+export function highlightsExpired(state, now) {
+  const highlights = expireHighlights(state.highlights, now);
+  return highlights === state.highlights ? state : { ...state, highlights };
+}
+
+/** The admin saw the row of customer `id`: it is no longer marked. */
+export function rowSeen(state, id) {
+  const highlights = new Map(state.highlights);
+  highlights.delete(id);
+  return { ...state, highlights };
 }
 
 /** What the polite live region says about the marked rows ("" when none). @param {number} n */
@@ -180,21 +291,57 @@ export function changesAnnouncement(n) {
 
 // ---- the ledger panel -----------------------------------------------------------------
 
-/** How each operation moves the customer's balance, per point of points_amount. */
-const BALANCE_EFFECT = {
-  earn_points: 1,
-  redeem_points: -1,
-  reverse_redemption: 1,
-  adjust_points: 1, // carries its own sign
-  open_account: 1,
-};
+export const REDEEM = "redeem_points";
+export const REVERSE_REDEMPTION = "reverse_redemption";
 
 /**
- * The entry's points from the customer's point of view: −20 for a redemption of 20.
+ * The ledger's operation types, the app's one list of them: the shop owner's word for each,
+ * and how it moves the balance per point of points_amount. A type missing here (a new one the
+ * API has and this app not yet) is named from its own name and moves the balance by what the
+ * entries' balances say, never by a guess (see balanceMoves).
+ */
+export const OPERATIONS = {
+  earn_points: { label: "Earned", effect: 1 },
+  [REDEEM]: { label: "Redeemed", effect: -1 },
+  [REVERSE_REDEMPTION]: { label: "Refunded", effect: 1 },
+  adjust_points: { label: "Adjusted", effect: 1 }, // carries its own sign
+  open_account: { label: "Account opened", effect: 1 },
+};
+
+/** "Earned", or "Expire points" for a type the app does not know yet. @param {string} type */
+export function operationLabel(type) {
+  const known = OPERATIONS[type]?.label;
+  if (known) return known;
+  const words = String(type).replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/**
+ * The entry's points from the customer's point of view by its type: −20 for a redemption of
+ * 20; null for a type not in OPERATIONS (which way it moved the balance is not known).
  * @param {{operation_type: string, points_amount: number}} entry
+ * @returns {number | null}
  */
 export function signedPoints(entry) {
-  return (BALANCE_EFFECT[entry.operation_type] ?? 1) * entry.points_amount;
+  const effect = OPERATIONS[entry.operation_type]?.effect;
+  return effect === undefined ? null : effect * entry.points_amount;
+}
+
+/**
+ * How much each entry moved the balance, in the order of `entries` (newest first, without
+ * gaps): its balance_after less the one of the entry before it, as the API computed them, so
+ * a new operation type is signed right too. The oldest entry shown has none before it on show:
+ * when it is the customer's first (`complete`: every entry is shown) it moved the balance from
+ * 0, else its type says (null when the type is unknown).
+ * @param {Array<{balance_after: number}>} entries @param {boolean} complete
+ * @returns {Array<number | null>}
+ */
+export function balanceMoves(entries, complete) {
+  return entries.map((entry, i) => {
+    const older = entries[i + 1];
+    if (older) return entry.balance_after - older.balance_after;
+    return complete ? entry.balance_after : signedPoints(entry);
+  });
 }
 
 /**
@@ -206,14 +353,14 @@ export function signedPoints(entry) {
 export function refundable(entries) {
   const reversed = new Map();
   for (const entry of entries) {
-    const target = entry.operation_type === "reverse_redemption"
+    const target = entry.operation_type === REVERSE_REDEMPTION
       ? entry.operation_details?.reverses_transaction_id
       : undefined;
     if (target !== undefined) reversed.set(target, (reversed.get(target) || 0) + entry.points_amount);
   }
   const left = new Map();
   for (const entry of entries) {
-    if (entry.operation_type === "redeem_points") {
+    if (entry.operation_type === REDEEM) {
       left.set(entry.transaction_id, entry.points_amount - (reversed.get(entry.transaction_id) || 0));
     }
   }
@@ -251,85 +398,63 @@ export function olderPage(shown, perPage = LEDGER_PAGE_SIZE) {
   return Math.floor(shown / perPage) + 1;
 }
 
-// ---- forms --------------------------------------------------------------------------------
-
 /**
- * What the adjustment dialog says, and asks before points move.
- * @param {string} who @param {number} balance @param {number} points signed @param {string} reason
+ * The panel opens on a customer of the list (or one just added), entries still to come.
+ * @param {{customer_id: number, name: string | null, phone: string, points_balance: number}} customer
  */
-export function adjustmentWording(who, balance, points, reason) {
-  const amount = countOf(Math.abs(points), "point");
-  return {
-    context: `${who} has ${countOf(balance, "point")}.`,
-    question:
-      `${points > 0 ? `Add ${amount} to` : `Remove ${amount} from`} ${who}? ` +
-      `The balance goes from ${balance} to ${balance + points}. Reason: ${reason}`,
-    confirm: `${points > 0 ? "Add" : "Remove"} ${amount}`,
+export function detailOpened(state, customer) {
+  const opening = state.openings + 1;
+  const detail = {
+    opening,
+    customerId: customer.customer_id,
+    name: customer.name,
+    phone: customer.phone,
+    pointsBalance: customer.points_balance,
+    items: [],
+    total: null,
+    etag: null,
   };
+  return { ...state, openings: opening, detail };
+}
+
+export function detailClosed(state) {
+  return { ...state, detail: null };
+}
+
+/** Whether the panel still shows the opening `opening` (an answer for another is dropped). */
+export function detailStillOpen(state, opening) {
+  return state.detail !== null && state.detail.opening === opening;
 }
 
 /**
- * What the refund dialog says about a redemption, and asks before points move.
- * @param {string} who @param {{transaction_reference: string, points_amount: number}} redemption
- * @param {number} left still refundable @param {number} points to give back
+ * The ledger's newest page arrived for the panel's `opening`: merged with the older entries
+ * already shown. The same state when the panel was closed or opened anew meanwhile.
+ * @param {number} opening @param {{items: Array<object>, total: number}} data @param {string | null} etag
  */
-export function refundWording(who, redemption, left, points) {
-  const reference = redemption.transaction_reference;
-  return {
-    context:
-      `Redemption ${reference} took ${countOf(redemption.points_amount, "point")}; ` +
-      `${countOf(left, "point")} can still be given back.`,
-    question:
-      `Give ${countOf(points, "point")} back to ${who} for ${reference}` +
-      `${points === left ? " (all that is left)" : ""}?`,
-    confirm: `Refund ${countOf(points, "point")}`,
-  };
-}
-
-const MAX_POINTS = 1_000_000;
-
-/**
- * Read "+50", "-10", "−10" or "25" as a non-zero whole number of points.
- * @param {string} text @returns {{points: number} | {error: string}}
- */
-export function parseAdjustment(text) {
-  const cleaned = String(text).trim().replace(/^\u2212/, "-").replace(/[\s,]/g, "");
-  if (!/^[+-]?\d+$/.test(cleaned)) {
-    return { error: "Enter a whole number of points, e.g. 50 to add or -10 to remove." };
-  }
-  const points = Number(cleaned);
-  if (points === 0) return { error: "Enter a number other than zero." };
-  if (Math.abs(points) > MAX_POINTS) return { error: "At most 1,000,000 points at a time." };
-  return { points };
+export function ledgerArrived(state, opening, data, etag) {
+  if (!detailStillOpen(state, opening)) return state;
+  const { detail } = state;
+  const items = mergeNewest(detail.items, data.items);
+  return { ...state, detail: { ...detail, items, total: data.total, etag } };
 }
 
 /**
- * Read the points of a refund: 1 up to what is left of the redemption.
- * @param {string} text @param {number} left @returns {{points: number} | {error: string}}
+ * An older page arrived for the panel's `opening`: appended (the same state when the panel
+ * was closed or opened anew meanwhile).
+ * @param {number} opening @param {{items: Array<object>, total: number}} data
  */
-export function parseRefund(text, left) {
-  const cleaned = String(text).trim().replace(/[\s,]/g, "");
-  if (!/^\d+$/.test(cleaned) || Number(cleaned) < 1) {
-    return { error: "Enter a whole number of points, at least 1." };
-  }
-  const points = Number(cleaned);
-  if (points > left) return { error: `Only ${countOf(left, "point")} can still be refunded.` };
-  return { points };
+export function olderArrived(state, opening, data) {
+  if (!detailStillOpen(state, opening)) return state;
+  const { detail } = state;
+  return { ...state, detail: { ...detail, items: appendOlder(detail.items, data.items), total: data.total } };
 }
 
 /**
- * Parse a location hash such as "#/demo/admin/customers".
- * @param {string} hash
- * @returns {{screen: "customers", tenant: string} | {screen: "sign-in", tenant: string}}
+ * The panel's name and balance in step with the list's row of the same customer; the same
+ * state when the panel is closed or its customer is not on the list's page.
  */
-export function parseRoute(hash) {
-  const match = /^#\/([a-z0-9][a-z0-9-]*)\/admin\/customers\/?$/.exec(hash || "");
-  if (match) return { screen: "customers", tenant: match[1] };
-  const signIn = /^#\/sign-in(?:\/([a-z0-9][a-z0-9-]*))?$/.exec(hash || "");
-  return { screen: "sign-in", tenant: signIn && signIn[1] ? signIn[1] : "" };
-}
-
-/** @param {string} tenant */
-export function customersRoute(tenant) {
-  return `#/${tenant}/admin/customers`;
+export function cardSynced(state) {
+  const card = state.detail && state.list.items.find((c) => c.customer_id === state.detail.customerId);
+  if (!card) return state;
+  return { ...state, detail: { ...state.detail, name: card.name, pointsBalance: card.points_balance } };
 }

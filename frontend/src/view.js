@@ -1,8 +1,9 @@
-// The DOM: screens, the list, the panel, dialogs and status lines (`show*`), and the user's
-// gestures handed to app.js (`bind*`). Text only ever reaches the page through textContent,
-// so names, references and details typed at a till can never become markup.
+// The DOM, and the only module that touches it: screens, the list, the panel, dialogs and status
+// lines (`show*`), and the user's gestures handed to the controller (`bind*`). Text only ever
+// reaches the page through textContent, so names, references and details typed at a till can
+// never become markup.
 
-import { changesAnnouncement, countOf, signedPoints } from "./state.js";
+import { REDEEM, changesAnnouncement, countOf, operationLabel } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -47,14 +48,6 @@ export function formatSigned(n) {
   return "0";
 }
 
-const OPERATION_NAMES = {
-  earn_points: "Earned",
-  redeem_points: "Redeemed",
-  reverse_redemption: "Refunded",
-  adjust_points: "Adjusted",
-  open_account: "Account opened",
-};
-
 function cell(text, label, className) {
   const td = document.createElement("td");
   td.textContent = text;
@@ -72,15 +65,27 @@ function button(text, className, onClick) {
   return b;
 }
 
+/** A ledger entry's points: signed by how it moved the balance, or plain when not known. */
+function pointsCell(move, amount) {
+  if (move === null) return cell(number.format(amount), "Points", "num");
+  return cell(formatSigned(move), "Points", `num ${move < 0 ? "minus" : "plus"}`);
+}
+
 // ---- screens ----------------------------------------------------------------------------
+
+/** Show the screen `name` (its section is #NAME-screen) and hide the others. */
+function showScreen(name) {
+  for (const section of document.querySelectorAll("main > section")) {
+    section.hidden = section.id !== `${name}-screen`;
+  }
+}
 
 /** The sign-in screen, with `message` and the tenant filled in when known. */
 export function showSignIn(tenant, message) {
   for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
-  $("customers-screen").hidden = true;
+  showScreen("sign-in");
   $("sign-out").hidden = true;
   $("shop-name").textContent = "Loyalty admin";
-  $("sign-in-screen").hidden = false;
   $("sign-in-message").textContent = message;
   if (tenant) $("tenant").value = tenant;
   (tenant ? $("email") : $("tenant")).focus();
@@ -93,17 +98,11 @@ export function showSignInMessage(message) {
 
 /** The customers screen of a signed-in shop. */
 export function showCustomersScreen(shopName, intervalMs) {
-  $("sign-in-screen").hidden = true;
-  $("customers-screen").hidden = false;
+  showScreen("customers");
   $("sign-out").hidden = false;
   $("shop-name").textContent = shopName;
   $("password").value = "";
   $("interval").value = String(intervalMs);
-}
-
-/** @returns {boolean} whether the customers screen is on show */
-export function customersScreenShown() {
-  return !$("customers-screen").hidden;
 }
 
 // ---- live status --------------------------------------------------------------------------
@@ -211,22 +210,22 @@ export function showPager(text, can) {
  * Fill the panel with a customer's ledger entries.
  * @param {{name: string | null, phone: string, pointsBalance: number | null, items: Array<object>,
  *   total: number | null}} detail
- * @param {Map<number, number>} left points still refundable per redemption id
+ * @param {{left: Map<number, number>, moves: Array<number | null>}} ledger the points still
+ *   refundable per redemption id, and how much each entry moved the balance (null: not known)
  * @param {(entry: object, left: number) => void} onRefund
  */
-export function showDetail(detail, left, onRefund) {
+export function showDetail(detail, { left, moves }, onRefund) {
   const panel = $("detail");
   $("detail-title").textContent = detail.name || formatPhone(detail.phone);
   $("detail-summary").textContent = detail.name ? formatPhone(detail.phone) : "No name";
   $("detail-balance").textContent =
     detail.pointsBalance === null ? "" : `Balance: ${countOf(detail.pointsBalance, "point")}`;
-  const rows = detail.items.map((entry) => {
+  const rows = detail.items.map((entry, i) => {
     const tr = document.createElement("tr");
     tr.dataset.transactionId = String(entry.transaction_id);
-    const points = signedPoints(entry);
     const actions = cell("", "");
     actions.className = "actions";
-    if (entry.operation_type === "redeem_points") {
+    if (entry.operation_type === REDEEM) {
       const remaining = left.get(entry.transaction_id) ?? 0;
       if (remaining > 0) {
         const refund = button("Refund", "small", () => onRefund(entry, remaining));
@@ -238,8 +237,8 @@ export function showDetail(detail, left, onRefund) {
       }
     }
     tr.append(
-      cell(OPERATION_NAMES[entry.operation_type] || entry.operation_type, "Operation", "op"),
-      cell(formatSigned(points), "Points", `num ${points < 0 ? "minus" : "plus"}`),
+      cell(operationLabel(entry.operation_type), "Operation", "op"),
+      pointsCell(moves[i], entry.points_amount),
       cell(number.format(entry.balance_after), "Balance after", "num"),
       cell(entry.transaction_reference, "Reference", "ref"),
       cell(formatDateTime(entry.created_at), "Time", "time"),

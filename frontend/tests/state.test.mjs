@@ -4,31 +4,50 @@ import { test } from "node:test";
 
 import {
   HIGHLIGHT_MS,
-  adjustmentWording,
-  refundWording,
   appendOlder,
   backoffDelay,
+  balanceMoves,
+  cameOnline,
+  cardSynced,
   changedBalances,
   changesAnnouncement,
   countOf,
-  customersRoute,
+  detailClosed,
+  detailOpened,
+  etagsDropped,
   expireHighlights,
+  highlightsExpired,
   holdHighlights,
   initialState,
+  intervalChosen,
+  ledgerArrived,
+  listArrived,
   liveStatus,
   markOffline,
   markOnline,
   mergeNewest,
+  olderArrived,
   olderPage,
+  operationLabel,
   pagerText,
-  parseAdjustment,
-  parseRefund,
-  parseRoute,
+  pauseToggled,
+  pollEnded,
+  pollStarted,
+  queryChanged,
   refundable,
+  rerunTaken,
+  rerunWanted,
   retryCountdown,
+  rowSeen,
+  screenShown,
+  searchQuery,
   shouldPoll,
+  signedIn,
+  signedOut,
   signedPoints,
   turnPage,
+  visibilityChanged,
+  wentOffline,
 } from "../src/state.js";
 
 test("only customers whose balance moved are changed", () => {
@@ -61,27 +80,27 @@ test("no poll while paused, hidden or already in flight", () => {
 });
 
 test("offline polls wait for the backoff, then recover", () => {
-  const { live } = initialState({ intervalMs: 5000 });
-  markOffline(live, 1000);
+  const { live: start } = initialState({ intervalMs: 5000 });
+  const live = markOffline(start, 1000);
   assert.equal(retryCountdown(live, 1000), "Retrying in 5 s");
   assert.equal(retryCountdown(live, 5001), "Retrying in 1 s");
   assert.equal(liveStatus(live).kind, "offline");
   assert.equal(shouldPoll(live, 1000 + 4999), false);
   assert.equal(shouldPoll(live, 1000 + 5000), true);
-  markOffline(live, 10000);
-  assert.equal(live.retryAt, 20000);
-  markOnline(live, new Date(30000));
-  assert.deepEqual(liveStatus(live), { text: "● Live (Auto-refresh: 5s)", kind: "live" });
-  assert.equal(live.failures, 0);
-  assert.equal(retryCountdown(live, 30000), "");
+  const again = markOffline(live, 10000);
+  assert.equal(again.retryAt, 20000);
+  const back = markOnline(again, new Date(30000));
+  assert.deepEqual(liveStatus(back), { text: "● Live (Auto-refresh: 5s)", kind: "live" });
+  assert.equal(back.failures, 0);
+  assert.equal(retryCountdown(back, 30000), "");
 });
 
 test("online, the next poll is one interval after the last answer", () => {
   const { live } = initialState({ intervalMs: 10000 });
   assert.equal(shouldPoll(live, 0), true);
-  markOnline(live, new Date(1000));
-  assert.equal(shouldPoll(live, 10999), false);
-  assert.equal(shouldPoll(live, 11000), true);
+  const answered = markOnline(live, new Date(1000));
+  assert.equal(shouldPoll(answered, 10999), false);
+  assert.equal(shouldPoll(answered, 11000), true);
 });
 
 test("counts read as English", () => {
@@ -94,15 +113,13 @@ test("counts read as English", () => {
 });
 
 test("a changed row stays marked for HIGHLIGHT_MS, and again when it changes again", () => {
-  const marks = new Map();
-  holdHighlights(marks, [1, 2], 0);
-  assert.equal(expireHighlights(marks, HIGHLIGHT_MS - 1), false);
+  const marks = holdHighlights(new Map(), [1, 2], 0);
+  assert.equal(expireHighlights(marks, HIGHLIGHT_MS - 1), marks); // nothing dropped: the same
   assert.deepEqual([...marks.keys()], [1, 2]);
-  holdHighlights(marks, [2], 5000);
-  assert.equal(expireHighlights(marks, HIGHLIGHT_MS), true);
-  assert.deepEqual([...marks.keys()], [2]);
-  expireHighlights(marks, 5000 + HIGHLIGHT_MS);
-  assert.equal(marks.size, 0);
+  const again = holdHighlights(marks, [2], 5000);
+  const later = expireHighlights(again, HIGHLIGHT_MS);
+  assert.deepEqual([...later.keys()], [2]);
+  assert.equal(expireHighlights(later, 5000 + HIGHLIGHT_MS).size, 0);
 });
 
 const entry = (id, operation_type, points_amount, operation_details = null) => ({
@@ -142,32 +159,11 @@ test("the panel merges a fresh first page with older entries, without gaps or tw
   assert.equal(olderPage(40, 20), 3);
 });
 
-test("adjustment and refund amounts are read strictly", () => {
-  assert.deepEqual(parseAdjustment("+50"), { points: 50 });
-  assert.deepEqual(parseAdjustment("−10"), { points: -10 });
-  assert.deepEqual(parseAdjustment(" -1,000 "), { points: -1000 });
-  for (const bad of ["", "0", "1.5", "ten", "--3", "2000000"]) {
-    assert.ok(parseAdjustment(bad).error, bad);
-  }
-  assert.deepEqual(parseRefund("5", 5), { points: 5 });
-  assert.match(parseRefund("6", 5).error, /Only 5 points/);
-  assert.ok(parseRefund("0", 5).error);
-  assert.ok(parseRefund("-1", 5).error);
-});
-
 test("status reads Paused when paused and shows the chosen interval", () => {
   const { live } = initialState({ intervalMs: 30000 });
   assert.equal(liveStatus(live).text, "● Live (Auto-refresh: 30s)");
   assert.equal(liveStatus({ ...live, paused: true }).text, "Paused");
   assert.equal(initialState({ intervalMs: 1234 }).live.intervalMs, 5000);
-});
-
-test("routes are deep-linkable per tenant", () => {
-  assert.deepEqual(parseRoute("#/demo/admin/customers"), { screen: "customers", tenant: "demo" });
-  assert.deepEqual(parseRoute("#/sign-in/demo"), { screen: "sign-in", tenant: "demo" });
-  assert.deepEqual(parseRoute(""), { screen: "sign-in", tenant: "" });
-  assert.deepEqual(parseRoute("#/<script>/admin/customers"), { screen: "sign-in", tenant: "" });
-  assert.equal(customersRoute("demo"), "#/demo/admin/customers");
 });
 
 test("keyset pages: Next follows next_cursor, Previous goes back the same way", () => {
@@ -190,15 +186,105 @@ test("the pager says how many, and when the count stopped", () => {
   assert.equal(pagerText(3, 25, 10000, false), "Page 3 · 10,000+ customers");
 });
 
-test("confirmations say what will happen, in words", () => {
-  const add = adjustmentWording("Alex", 200, 1, "birthday");
-  assert.equal(add.question, "Add 1 point to Alex? The balance goes from 200 to 201. Reason: birthday");
-  assert.equal(add.confirm, "Add 1 point");
-  assert.equal(adjustmentWording("Alex", 200, -10, "typo").confirm, "Remove 10 points");
-  assert.equal(adjustmentWording("Alex", 200, 0, "").context, "Alex has 200 points.");
-  const redemption = { transaction_reference: "A-1", points_amount: 20 };
-  const all = refundWording("Alex", redemption, 15, 15);
-  assert.equal(all.context, "Redemption A-1 took 20 points; 15 points can still be given back.");
-  assert.equal(all.question, "Give 15 points back to Alex for A-1 (all that is left)?");
-  assert.equal(refundWording("Alex", redemption, 15, 1).confirm, "Refund 1 point");
+const ledger = (id, operation_type, points_amount, balance_after) => ({
+  ...entry(id, operation_type, points_amount), balance_after,
+});
+
+test("each entry's move is read from the balances, so a new operation type is signed right", () => {
+  const entries = [
+    ledger(4, "expire_points", 30, 75),
+    ledger(3, "redeem_points", 20, 105),
+    ledger(2, "earn_points", 25, 125),
+    ledger(1, "open_account", 100, 100),
+  ];
+  assert.deepEqual(balanceMoves(entries, true), [-30, -20, 25, 100]);
+  // The oldest one shown has none before it on show: its type says, or nobody knows.
+  assert.deepEqual(balanceMoves(entries.slice(0, 2), false), [-30, -20]);
+  assert.deepEqual(balanceMoves(entries.slice(0, 1), false), [null]);
+  assert.deepEqual(balanceMoves([], true), []);
+});
+
+test("operation types have the owner's words, and a new one is named from its own", () => {
+  assert.equal(operationLabel("earn_points"), "Earned");
+  assert.equal(operationLabel("reverse_redemption"), "Refunded");
+  assert.equal(operationLabel("expire_points"), "Expire points");
+  assert.equal(signedPoints(entry(1, "reverse_earn", 10)), null);
+  const entries = [entry(2, "reverse_earn", 5, { reverses_transaction_id: 1 }), entry(1, "redeem_points", 20)];
+  assert.deepEqual([...refundable(entries)], [[1, 20]]); // only a refund gives a redemption back
+});
+
+/** A state with something in every part: a list, marks, an open panel, a poll out. */
+function busyState() {
+  let state = initialState({ session: { token: "t", tenant: "demo", tenantName: "Demo", expiresAt: "" } });
+  const page = { items: [{ customer_id: 1, name: "Alex", phone: "+1", points_balance: 10 }], total: 1,
+    total_is_exact: true, next_cursor: null };
+  state = listArrived(state, page, '"e1"', 0);
+  state = listArrived(state, { ...page, items: [{ ...page.items[0], points_balance: 5 }] }, '"e2"', 0);
+  state = detailOpened(state, state.list.items[0]);
+  state = ledgerArrived(state, state.detail.opening, { items: [ledger(3, "earn_points", 5, 5)], total: 1 }, '"l1"');
+  return pollStarted(state);
+}
+
+test("every transition returns the next state and leaves the one it was given as it was", () => {
+  const state = busyState();
+  const before = structuredClone(state);
+  const { opening } = state.detail;
+  const older = { items: [ledger(2, "earn_points", 1, 0)], total: 2 };
+  const transitions = [
+    (s) => signedIn(s, { token: "u", tenant: "demo", tenant_name: "Demo", expires_at: "" }),
+    signedOut,
+    (s) => screenShown(s, "sign-in"),
+    pollStarted, pollEnded, rerunWanted, rerunTaken, pauseToggled,
+    (s) => wentOffline(s, 1000),
+    (s) => cameOnline(s, new Date(1000)),
+    (s) => visibilityChanged(s, true),
+    (s) => intervalChosen(s, 30000, 0),
+    (s) => queryChanged(s, searchQuery(s.query, "alex")),
+    (s) => listArrived(s, { items: [], total: 0, total_is_exact: true, next_cursor: null }, null, 5),
+    etagsDropped,
+    (s) => highlightsExpired(s, HIGHLIGHT_MS),
+    (s) => rowSeen(s, 1),
+    (s) => detailOpened(s, { customer_id: 2, name: null, phone: "+2", points_balance: 0 }),
+    detailClosed,
+    (s) => ledgerArrived(s, opening, { items: [ledger(4, "expire_points", 5, 0)], total: 2 }, '"l2"'),
+    (s) => olderArrived(s, opening, older),
+    cardSynced,
+  ];
+  for (const transition of transitions) {
+    const next = transition(state);
+    assert.deepEqual(state, before, String(transition));
+    assert.ok(next && typeof next === "object", String(transition));
+  }
+});
+
+test("a poll's page marks the rows whose balance moved, and the panel follows its card", () => {
+  const state = busyState();
+  assert.deepEqual([...state.highlights.keys()], [1]);
+  assert.equal(state.list.etag, '"e2"');
+  const renamed = listArrived(state, { items: [{ ...state.list.items[0], name: "Alex M" }], total: 1,
+    total_is_exact: true, next_cursor: null }, '"e3"', 1);
+  const synced = cardSynced(renamed);
+  assert.deepEqual([synced.detail.name, synced.detail.pointsBalance], ["Alex M", 5]);
+  assert.equal(cardSynced(detailClosed(renamed)).detail, null);
+  assert.equal(highlightsExpired(state, HIGHLIGHT_MS - 1), state); // nothing over: the same
+  assert.equal(highlightsExpired(state, HIGHLIGHT_MS).highlights.size, 0);
+});
+
+test("a ledger answer for an earlier opening of the panel is dropped", () => {
+  const state = busyState();
+  const first = state.detail.opening;
+  const reopened = detailOpened(detailClosed(state), state.list.items[0]);
+  assert.notEqual(reopened.detail.opening, first);
+  const page = { items: [ledger(9, "earn_points", 1, 6)], total: 9 };
+  assert.equal(ledgerArrived(reopened, first, page, null), reopened);
+  assert.equal(olderArrived(reopened, first, page), reopened);
+  assert.equal(ledgerArrived(detailClosed(state), first, page, null).detail, null);
+  const fresh = ledgerArrived(reopened, reopened.detail.opening, page, '"l9"');
+  assert.deepEqual([fresh.detail.items.length, fresh.detail.total, fresh.detail.etag], [1, 9, '"l9"']);
+});
+
+test("after a change of ours the next answers are taken whole", () => {
+  const dropped = etagsDropped(busyState());
+  assert.deepEqual([dropped.list.etag, dropped.detail.etag], [null, null]);
+  assert.equal(etagsDropped(detailClosed(busyState())).detail, null);
 });
