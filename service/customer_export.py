@@ -31,9 +31,9 @@ def export_customers_csv(
     batch its connection: a streamed response is read after the view returned. Text cells
     that a spreadsheet would run as a formula get a leading apostrophe. Reads only.
     """
-    yield _csv_lines([EXPORT_COLUMNS])
+    yield csv_text([EXPORT_COLUMNS])
     for batch in walk_customers(batch_connection, tenant, query, EXPORT_BATCH):
-        yield _csv_lines([_export_row(card) for card in batch])
+        yield csv_text([_export_row(card) for card in batch])
 
 
 def spreadsheet_safe(value: str) -> str:
@@ -54,7 +54,8 @@ def _export_row(card: dict) -> list:
     ]
 
 
-def _csv_lines(rows: list) -> str:
+def csv_text(rows: list) -> str:
+    """Rows as CSV text (CRLF line ends, as spreadsheets expect)."""
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows(rows)
     return buffer.getvalue()

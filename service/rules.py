@@ -32,24 +32,28 @@ class OperationType:
 
     ``effect`` is how one row moves (points_balance, total_points_earned,
     total_points_redeemed), as multiples of its points_amount (adjustments carry their sign).
-    ``event_type`` is the webhook event (None: the row sends none).
+    ``event_type`` is the webhook event (None: the row sends none). ``report_column`` is where
+    the points report counts it (``report_column_of``).
     """
 
     effect: tuple[int, int, int]
     event_type: str | None
+    report_column: str  # the points report's column (adjustments: by sign, see below)
 
 
 # THE list of operation types. Everything else derives from it: the ledger's sums and its
 # audit (store/ledger.py), webhook event types, the API's schemas, metrics' labels. Adding an
 # operation type is one entry here plus the domain function that writes it (points.py).
 OPERATION_TYPES = {
-    EARN: OperationType((1, 1, 0), "loyalty.points_earned"),
-    REDEEM: OperationType((-1, 0, 1), "loyalty.points_redeemed"),
-    REVERSE_REDEMPTION: OperationType((1, 0, -1), "loyalty.redemption_reversed"),
-    ADJUST: OperationType((1, 0, 0), "loyalty.points_adjusted"),
-    OPEN: OperationType((1, 1, 0), None),
-    REVERSE_EARN: OperationType((-1, -1, 0), "loyalty.earn_reversed"),
-    EXPIRE: OperationType((-1, 0, 0), "loyalty.points_expired"),
+    EARN: OperationType((1, 1, 0), "loyalty.points_earned", "earned"),
+    REDEEM: OperationType((-1, 0, 1), "loyalty.points_redeemed", "redeemed"),
+    REVERSE_REDEMPTION: OperationType(
+        (1, 0, -1), "loyalty.redemption_reversed", "redemptions_reversed"
+    ),
+    ADJUST: OperationType((1, 0, 0), "loyalty.points_adjusted", "adjusted_up"),
+    OPEN: OperationType((1, 1, 0), None, "earned"),  # always 0 points
+    REVERSE_EARN: OperationType((-1, -1, 0), "loyalty.earn_reversed", "earn_reversed"),
+    EXPIRE: OperationType((-1, 0, 0), "loyalty.points_expired", "expired"),
 }
 EFFECTS = {name: op.effect for name, op in OPERATION_TYPES.items()}
 EVENT_TYPES = {name: op.event_type for name, op in OPERATION_TYPES.items() if op.event_type}
@@ -316,3 +320,37 @@ def next_expiring(lots: list[tuple[datetime, int]], consumed: int) -> tuple[date
     bound on the date, first entry."""
     due = points_due(lots, consumed, datetime.max)
     return due[0] if due else None
+
+
+# ---- the points report: every operation type lands in exactly one column ---------------
+
+# Columns in the order of the report; the sign is how the column moves the balance.
+REPORT_COLUMNS = {
+    "earned": 1,
+    "earn_reversed": -1,
+    "redeemed": -1,
+    "redemptions_reversed": 1,
+    "adjusted_up": 1,
+    "adjusted_down": -1,
+    "expired": -1,
+    "imported": 1,
+    "forfeited": -1,
+}
+ADJUSTED_DOWN = "adjusted_down"
+
+
+def report_column_of(operation_type: str, points: int) -> str:
+    """The report column a ledger row lands in (a negative adjustment: ``adjusted_down``)."""
+    if operation_type == ADJUST and points < 0:
+        return ADJUSTED_DOWN
+    return OPERATION_TYPES[operation_type].report_column
+
+
+def net_change(flows: dict[str, int]) -> int:
+    """How a set of column totals moves the balance: the report's reconciliation."""
+    return sum(REPORT_COLUMNS[column] * flows.get(column, 0) for column in REPORT_COLUMNS)
+
+
+def rate(part: int, whole: int) -> float | None:
+    """part / whole as a ratio (4 decimals); None when nothing was earned."""
+    return round(part / whole, 4) if whole else None

@@ -7,13 +7,14 @@ from flask import Response, current_app, g, request, stream_with_context
 from flask.views import MethodView
 
 from ..auth import SessionTokens, admin_for_token, sign_in_admin, sign_out_admin
-from ..customer_export import export_customers_csv
+from ..customer_export import csv_text, export_customers_csv
 from ..customer_list import customers_change_marker, list_customers
 from ..customers import add_customer, customer_history, customer_version, rename_customer
 from ..db import close_conn, get_conn
 from ..locations import add_location, list_locations
 from ..points import adjust_points, reverse_transaction
 from ..programme import calculate_with_draft, get_programme, set_programme
+from ..report import points_report, report_csv_rows
 from .common import (
     ADMIN_SECURITY,
     EARN_PROBLEMS,
@@ -36,9 +37,11 @@ from .schemas.admin import (
     LocationListSchema,
     NewCustomerRequestSchema,
     NewLocationRequestSchema,
+    PointsReportSchema,
     ProgrammeCalculateRequestSchema,
     ProgrammeSchema,
     ProgrammeSettingsSchema,
+    ReportQuerySchema,
 )
 from .schemas.shared import (
     CalculationSchema,
@@ -332,3 +335,42 @@ class Locations(MethodView):
     def post(self, args):
         """Add a location; 409 location_exists when its code is in use"""
         return add_location(get_conn(), g.tenant, args["name"], args["code"]), 201
+
+
+@blp.route("/reports/points")
+class PointsReport(MethodView):
+    @admin_endpoint(query=ReportQuerySchema, response=PointsReportSchema)
+    def get(self, args):
+        """The points report: what the shop owes its customers and how it moved
+
+        Days in the programme's timezone, `to` included, at most 366. `opening_balance` + the
+        signed flows = `closing_balance`, exactly; `liability_minor` = `closing_balance` x
+        `point_value_minor`. `by_location` adds up to the whole (`location` null: changes
+        made by an admin or the service); `location=` gives that location's flows only.
+        """
+        return points_report(get_conn(), g.tenant, args["first"], args["last"], args["location"])
+
+
+@blp.route("/reports/points.csv")
+class PointsReportCsv(MethodView):
+    @admin_endpoint(
+        query=ReportQuerySchema,
+        doc={
+            "responses": {
+                200: {
+                    "description": "The points report as CSV: a row per day (opening balance, "
+                    "each flow, closing balance), then the period's total",
+                    "content": {"text/csv": {"schema": {"type": "string"}}},
+                }
+            }
+        },
+    )
+    def get(self, args):
+        """The points report as a CSV download"""
+        report = points_report(get_conn(), g.tenant, args["first"], args["last"], args["location"])
+        name = f"points-{g.tenant.slug}-{report['from']}-{report['to']}.csv"
+        return Response(
+            csv_text(report_csv_rows(report)),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )

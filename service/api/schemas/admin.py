@@ -1,9 +1,18 @@
 """Schemas of the admin endpoints (sign-in, and the Bearer-token admin API)."""
 
-from marshmallow import Schema, fields, post_load, pre_dump, validate
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_dump,
+    validate,
+    validates_schema,
+)
 
 from ...locations import CODE_PATTERN, MAX_NAME_LENGTH
-from ...rules import MAX_PURCHASE_MINOR
+from ...report import MAX_DAYS as MAX_REPORT_DAYS
+from ...rules import MAX_PURCHASE_MINOR, REPORT_COLUMNS
 from ..fields import (
     MAX_POINTS,
     CurrencyCode,
@@ -205,3 +214,79 @@ class NewLocationRequestSchema(StrictSchema):
 
 class LocationListSchema(Schema):
     items = fields.List(fields.Nested(LocationSchema), required=True)
+
+
+class ReportQuerySchema(StrictSchema):
+    first = fields.Date(
+        required=True, data_key="from", metadata={"description": "First day (YYYY-MM-DD)"}
+    )
+    last = fields.Date(
+        required=True,
+        data_key="to",
+        metadata={"description": "Last day, included (YYYY-MM-DD); days in the shop's timezone"},
+    )
+    location = Text(
+        load_default=None,
+        validate=validate.Length(min=1, max=32),
+        metadata={"description": "Only this location's flows (its code)"},
+    )
+
+    @validates_schema
+    def _period(self, data, **_kwargs):
+        first, last = data.get("first"), data.get("last")
+        if first is None or last is None:
+            return
+        if first > last:
+            raise ValidationError("Must not be after to.", "from")
+        if (last - first).days + 1 > MAX_REPORT_DAYS:
+            raise ValidationError(f"A report covers at most {MAX_REPORT_DAYS} days.", "to")
+
+
+def _flow_fields() -> dict:
+    return {column: fields.Integer(required=True) for column in REPORT_COLUMNS}
+
+
+FlowsSchema = Schema.from_dict(_flow_fields(), name="FlowsSchema")
+DayFlowsSchema = Schema.from_dict(
+    {"date": fields.String(required=True), **_flow_fields()}, name="DayFlowsSchema"
+)
+LocationFlowsSchema = Schema.from_dict(
+    {
+        "location": fields.String(
+            required=True, allow_none=True, metadata={"description": "null: no location"}
+        ),
+        **_flow_fields(),
+    },
+    name="LocationFlowsSchema",
+)
+
+
+class PointsReportSchema(FlowsSchema):
+    """Every ledger type lands in exactly one flow column; opening_balance + the signed flows
+    (earned, redemptions_reversed, adjusted_up and imported add; the others take away) =
+    closing_balance, exactly. With `location`, the balances and liability are null."""
+
+    first = fields.String(required=True, data_key="from")
+    last = fields.String(required=True, data_key="to")
+    timezone = fields.String(required=True)
+    currency = fields.String(required=True)
+    point_value_minor = fields.Integer(required=True)
+    opening_balance = fields.Integer(required=True, allow_none=True)
+    closing_balance = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The sum of all customers' balances at the end of `to`"},
+    )
+    liability_minor = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "closing_balance x point_value_minor"},
+    )
+    redemption_rate = fields.Float(
+        required=True, allow_none=True, metadata={"description": "redeemed / earned"}
+    )
+    breakage_rate = fields.Float(
+        required=True, allow_none=True, metadata={"description": "expired / earned"}
+    )
+    by_location = fields.List(fields.Nested(LocationFlowsSchema), required=True)
+    by_day = fields.List(fields.Nested(DayFlowsSchema), required=True)
