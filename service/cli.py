@@ -322,8 +322,8 @@ def locations_add(slug, name, code):
     with _connect() as conn:
         try:
             location = add_location(conn, _tenant(conn, slug), name, code)
-        except (ValueError, LocationExists) as exc:
-            raise click.ClickException(getattr(exc, "detail", str(exc))) from exc
+        except (InvalidField, LocationExists) as exc:
+            raise click.ClickException(exc.detail) from exc
     click.echo(f"Added {location['code']}: {location['name']}.")
 
 
@@ -348,8 +348,8 @@ def locations_rename(slug, code, name):
     with _connect() as conn:
         try:
             location = rename_location(conn, _tenant(conn, slug), code, name)
-        except (ValueError, LocationNotFound) as exc:
-            raise click.ClickException(getattr(exc, "detail", str(exc))) from exc
+        except (InvalidField, LocationNotFound) as exc:
+            raise click.ClickException(exc.detail) from exc
     click.echo(f"{location['code']} is now {location['name']}.")
 
 

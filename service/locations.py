@@ -9,7 +9,7 @@ import re
 import pymysql
 
 from .db import run_in_transaction, run_query
-from .exceptions import LocationExists, LocationNotFound
+from .exceptions import InvalidField, LocationExists, LocationNotFound
 from .mysql_codes import ER_DUP_ENTRY
 from .store import locations
 from .tenancy import Tenant
@@ -29,20 +29,20 @@ def is_location_code(code: str) -> bool:
 
 
 def add_location(conn, tenant: Tenant, name: str, code: str | None = None) -> dict:
-    """Add a location; raises ValueError for a bad code or name, LocationExists for a code in
-    use in this tenant."""
+    """Add a location; raises InvalidField for a bad code or name, LocationExists for a code
+    in use in this tenant."""
     code = code or code_from_name(name)
     if not is_location_code(code):
-        raise ValueError("code: 1 to 32 lower-case letters, digits and dashes")
+        raise InvalidField("code", "1 to 32 lower-case letters, digits and dashes.")
     if not name.strip() or len(name) > MAX_NAME_LENGTH:
-        raise ValueError(f"name: 1 to {MAX_NAME_LENGTH} characters")
+        raise InvalidField("name", f"1 to {MAX_NAME_LENGTH} characters, not only spaces.")
 
     def work(cur) -> dict:
         try:
             locations.insert(cur, tenant.id, code, name.strip())
         except pymysql.err.IntegrityError as exc:
             if exc.args[0] == ER_DUP_ENTRY:
-                raise LocationExists(f"Location {code!r} exists already.", code=code) from exc
+                raise LocationExists(f"Location {code!r} exists already.") from exc
             raise
         return locations.by_code(cur, tenant.id, code)
 
@@ -55,7 +55,7 @@ def list_locations(conn, tenant: Tenant) -> list[dict]:
 
 def rename_location(conn, tenant: Tenant, code: str, name: str) -> dict:
     if not name.strip() or len(name) > MAX_NAME_LENGTH:
-        raise ValueError(f"name: 1 to {MAX_NAME_LENGTH} characters")
+        raise InvalidField("name", f"1 to {MAX_NAME_LENGTH} characters, not only spaces.")
 
     def work(cur) -> dict:
         locations.rename(cur, tenant.id, code, name.strip())

@@ -17,6 +17,7 @@ from babel.numbers import (
     get_currency_precision,
     get_territory_currencies,
     is_currency,
+    list_currencies,
 )
 
 from .db import run_in_transaction, run_query
@@ -35,6 +36,12 @@ def timezones() -> frozenset[str]:
 
 def is_timezone(name: str) -> bool:
     return name in timezones()
+
+
+@cache
+def currency_codes() -> list[str]:
+    """Every ISO 4217 code Babel knows, sorted (the API publishes them as an enum)."""
+    return sorted(code for code in list_currencies() if is_currency_code(code))
 
 
 def is_currency_code(code: str) -> bool:

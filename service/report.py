@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from .db import run_in_transaction, run_query
-from .exceptions import InvalidField
+from .exceptions import InvalidField, LocationNotFound
 from .programme import current_programme
 from .rules import REPORT_COLUMNS, net_change, rate
 from .store import locations, points_daily
@@ -89,8 +89,8 @@ def points_report(
     """The report for the local days [``first``, ``last``] (see the module's docstring).
 
     With ``location_code`` the flows are that location's only, and the balances and the
-    liability are None (balances belong to customers, not places). Raises InvalidField for a
-    location that is not the tenant's. Reads, and keeps closed days' sums.
+    liability are None (balances belong to customers, not places). Raises LocationNotFound
+    for a location that is not the tenant's. Reads, and keeps closed days' sums.
     """
     now = now or datetime.now(UTC).replace(tzinfo=None)
     programme = run_query(conn, lambda cur: current_programme(cur, tenant))
@@ -101,7 +101,7 @@ def points_report(
     if location_code is not None:
         only = next((lid for lid, code in known.items() if code == location_code), None)
         if only is None:
-            raise InvalidField("location", f"No location {location_code!r} in this shop.")
+            raise LocationNotFound(f"No location {location_code!r} in this shop.")
     closed = last_closed_day(now, zone)
     keep_closed_days(conn, tenant, programme.timezone, min(last, closed))
 

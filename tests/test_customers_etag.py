@@ -129,6 +129,7 @@ def test_history_lists_ledger_entries_newest_first(client, shop, admin):
         "balance_after",
         "points_change",
         "expires_at",
+        "actor",
     }
     paged = client.get(
         f"{CUSTOMERS}/{customer_id}/transactions",

@@ -46,6 +46,24 @@ def _refuse_long_urls():
         raise RequestURITooLarge(f"The URL is longer than {MAX_URL_LENGTH} bytes.")
 
 
+def _nullable_objects_as_refs(schemas: dict) -> None:
+    """A nullable nested schema is either null or THAT object. apispec writes it for OpenAPI 3.0
+    as ``anyOf: [$ref, {type: object, nullable: true}]``, whose second branch admits any
+    object (``{}`` included); ``allOf: [$ref]`` with ``nullable: true`` says what we mean."""
+    for schema in schemas.values():
+        for prop in schema.get("properties", {}).values():
+            options = prop.get("anyOf")
+            if (
+                isinstance(options, list)
+                and len(options) == 2
+                and "$ref" in options[0]
+                and options[1] == {"nullable": True, "type": "object"}
+            ):
+                del prop["anyOf"]
+                prop["allOf"] = [options[0]]
+                prop["nullable"] = True
+
+
 def init_api(app: Flask) -> None:
     """Register the API on ``app`` (after the database: its hooks need a connection)."""
     # "/api//x" is a 404 like any unknown URL, not a 308 to "/api/x".
@@ -57,6 +75,7 @@ def init_api(app: Flask) -> None:
         api.spec.components.security_scheme(name, scheme)
     for blueprint in (index.blp, health.blp, pos.blp, admin.sessions, admin.blp):
         api.register_blueprint(blueprint)
+    _nullable_objects_as_refs(api.spec.components.schemas)
     app.register_blueprint(index.assets)
     errors.init_app(app)
     CORS(

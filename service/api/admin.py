@@ -339,7 +339,11 @@ class Locations(MethodView):
 
 @blp.route("/reports/points")
 class PointsReport(MethodView):
-    @admin_endpoint(query=ReportQuerySchema, response=PointsReportSchema)
+    @admin_endpoint(
+        query=ReportQuerySchema,
+        response=PointsReportSchema,
+        problems={404: "location_not_found"},
+    )
     def get(self, args):
         """The points report: what the shop owes its customers and how it moved
 
@@ -355,6 +359,7 @@ class PointsReport(MethodView):
 class PointsReportCsv(MethodView):
     @admin_endpoint(
         query=ReportQuerySchema,
+        problems={404: "location_not_found"},
         doc={
             "responses": {
                 200: {

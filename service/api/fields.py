@@ -15,7 +15,7 @@ from datetime import UTC
 from marshmallow import ValidationError, fields, validate
 
 from ..phones import PHONE_PATTERN
-from ..programme import is_currency_code, is_timezone
+from ..programme import currency_codes, is_currency_code, is_timezone
 from ..rules import COMPUTED_DETAILS, MAX_PURCHASE_MINOR
 
 # Keys of a till's free ``details`` that the service writes itself.
@@ -193,7 +193,7 @@ class CurrencyCode(fields.String):
     def __init__(self, **kwargs):
         super().__init__(
             validate=_currency_code,
-            metadata={"pattern": "^[A-Z]{3}$", "example": "GBP"},
+            metadata={"enum": currency_codes(), "example": "GBP"},
             **kwargs,
         )
 

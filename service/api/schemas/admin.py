@@ -203,12 +203,27 @@ class ProgrammeCalculateRequestSchema(StrictSchema):
     purchase = fields.Nested(PurchaseSchema, required=True)
 
 
+# Text with at least one visible character (and, like every Text, no control character).
+_TEXT_CHAR = "[^\\u0000-\\u001f\\u007f-\\u009f]"
+NAME_PATTERN = f"^{_TEXT_CHAR}*[^\\s\\u0000-\\u001f\\u007f-\\u009f]{_TEXT_CHAR}*$"
+
+
 class NewLocationRequestSchema(StrictSchema):
-    name = Text(required=True, validate=validate.Length(min=1, max=MAX_NAME_LENGTH))
-    code = Text(
+    name = Text(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=MAX_NAME_LENGTH),
+            validate.Regexp(r"\S", error="Must not be only spaces."),
+        ],
+        metadata={"pattern": NAME_PATTERN},
+    )
+    code = fields.String(
         load_default=None,
         validate=validate.Regexp(CODE_PATTERN, error="1 to 32 lower-case letters, digits, dashes"),
-        metadata={"description": "A short slug, unique in the shop (default: from the name)"},
+        metadata={
+            "description": "A short slug, unique in the shop (default: from the name)",
+            "pattern": CODE_PATTERN,
+        },
     )
 
 
@@ -266,8 +281,8 @@ class PointsReportSchema(FlowsSchema):
     (earned, redemptions_reversed, adjusted_up and imported add; the others take away) =
     closing_balance, exactly. With `location`, the balances and liability are null."""
 
-    first = fields.String(required=True, data_key="from")
-    last = fields.String(required=True, data_key="to")
+    first = fields.String(required=True, attribute="from", data_key="from")
+    last = fields.String(required=True, attribute="to", data_key="to")
     timezone = fields.String(required=True)
     currency = fields.String(required=True)
     point_value_minor = fields.Integer(required=True)

@@ -48,6 +48,7 @@ class EarnRequestSchema(StrictSchema):
     phone = Phone(required=True)
     points = StrictInteger(
         load_default=None,
+        allow_none=False,
         validate=validate.Range(min=1, max=MAX_POINTS),
         metadata={
             "description": f"Points to add, 1 to {MAX_POINTS:,}; or send `purchase` instead "
@@ -57,6 +58,7 @@ class EarnRequestSchema(StrictSchema):
     purchase = fields.Nested(
         PurchaseSchema,
         load_default=None,
+        allow_none=False,
         metadata={"description": "The bill: the shop's programme computes the points"},
     )
     transaction_reference = TransactionReference(
