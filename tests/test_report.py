@@ -172,12 +172,18 @@ def test_the_csv_matches_the_json(client, owner):
         {"from": "2025-01-01", "to": "2026-01-02"},
         {"from": "2026-13-01", "to": "2026-12-31"},
         {"from": "2026-01-01"},
-        {"from": "2026-01-01", "to": "2026-01-02", "location": "nowhere"},
     ],
 )
-def test_a_bad_period_or_location_is_422(client, owner, params):
+def test_a_bad_period_is_422(client, owner, params):
     assert_problem(client.get(REPORT, query_string=params, headers=owner[1]), 422,
                    "validation_error")  # fmt: skip
+
+
+def test_another_shops_location_is_not_found(client, owner, make_shop, conn):
+    add_location(conn, make_shop().tenant, "Elsewhere", "else")
+    params = {"from": "2026-01-01", "to": "2026-01-02", "location": "else"}
+    assert_problem(client.get(REPORT, query_string=params, headers=owner[1]), 404,
+                   "location_not_found")  # fmt: skip
 
 
 def test_the_money_owed_is_the_closing_balance_at_the_points_worth(client, owner, conn):
