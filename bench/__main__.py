@@ -28,9 +28,9 @@ from service.audit import verify_ledger
 from service.auth import create_admin, create_pos_key
 from service.db import connect
 from service.tenancy import create_tenant
+from tests.harness import database_url, throwaway_database
 
 from . import baselines, wrk
-from .database import database_url, throwaway_database
 from .loader import load_customers, national
 from .report import Load, Ratio, print_loads, print_machine_load, print_ratios
 from .server import gunicorn
@@ -192,7 +192,7 @@ def main() -> None:
     if not wrk.available():
         raise SystemExit("wrk is missing: `scripts/apt-install.sh wrk` (make bench does that)")
     print_machine_load("at the start")
-    with throwaway_database() as settings:
+    with throwaway_database("loyalty_bench") as settings:
         tenant, key = seed(settings)
         measure(settings, tenant, key)
         print_machine_load("at the end")

@@ -16,8 +16,8 @@ from service.audit import verify_ledger
 from service.auth import create_admin, create_pos_key
 from service.db import connect
 from service.tenancy import create_tenant
+from tests.harness import database_url, throwaway_database
 
-from .database import database_url, throwaway_database
 from .explain import captured_statements, print_plans
 from .loader import load_customers, national, phone
 from .report import print_machine_load

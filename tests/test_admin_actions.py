@@ -20,7 +20,8 @@ from service.db import connect
 from service.points import PointsChange, earn_points, redeem_points
 from service.tenancy import create_tenant
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, ROOT, ApiProcess, StaticSite
+from .browser import CHROMIUM, CHROMIUM_ARGS, ApiProcess, StaticSite
+from .harness import ROOT
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")

@@ -11,7 +11,8 @@ import requests
 from service import demo
 from service.db import connect
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, ROOT, ApiProcess, StaticSite
+from .browser import CHROMIUM, CHROMIUM_ARGS, ApiProcess, StaticSite
+from .harness import ROOT
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")

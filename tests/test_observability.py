@@ -16,7 +16,8 @@ from service import create_app
 from service.config import DatabaseSettings
 from service.webhooks import add_endpoint
 
-from .browser import ROOT, ApiProcess, database_url, free_port
+from .browser import ApiProcess
+from .harness import ROOT, database_url, free_port
 from .helpers import Receiver
 
 PHONE = "+447306506797"

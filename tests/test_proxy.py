@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, ROOT, ApiProcess, free_port
+from .browser import CHROMIUM, CHROMIUM_ARGS, ApiProcess
 from .conftest import ADMIN_PASSWORD
+from .harness import ROOT, free_port
 
 NGINX = "/usr/sbin/nginx"
 SITE = ROOT / "deploy" / "nginx-loyalty.conf"

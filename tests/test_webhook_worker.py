@@ -9,7 +9,7 @@ from pathlib import Path
 
 from service.webhooks import add_endpoint
 
-from .browser import ROOT, database_url
+from .harness import ROOT, database_url
 from .helpers import Receiver
 
 PHONE = "+447306506797"
