@@ -53,6 +53,15 @@ class StaticSite:
         self.server.server_close()
 
 
+def sign_in_page(page, origin: str, tenant: str, email: str, password: str) -> None:
+    """Open the admin app at the tenant's customers and sign in through its form."""
+    page.goto(f"{origin}/#/{tenant}/admin/customers")
+    page.get_by_label("Tenant").fill(tenant)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
 class QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass

@@ -22,9 +22,7 @@ from service.tenancy import Tenant, create_tenant
 
 from .browser import ApiProcess
 from .harness import throwaway_database
-from .helpers import assert_ledger_agrees_with_balances
-
-ADMIN_PASSWORD = "correct horse battery"
+from .helpers import ADMIN_PASSWORD, Till, assert_ledger_agrees_with_balances, sign_in
 
 
 @pytest.fixture(scope="session")
@@ -85,6 +83,14 @@ class Shop:
     def pos_headers(self) -> dict:
         return {"X-API-Key": self.key}
 
+    def till(self, client, phone: str | None = None) -> Till:
+        """This shop's till, through ``client`` (a Flask test client or a base URL)."""
+        return Till(client, self.key, phone)
+
+    def sign_in(self, client, password: str = ADMIN_PASSWORD, email: str | None = None):
+        """Its admin's sign-in (the answer as it comes)."""
+        return sign_in(client, self.tenant.slug, email or self.admin_email, password)
+
     def add_customer(self, phone: str, points: int = 0, name: str | None = None) -> str:
         """Enrol a customer with ``points`` earned through the ledger; returns its E.164."""
         customer = enrol_customer(self.conn, self.tenant, phone, name)
@@ -115,19 +121,12 @@ def shop(make_shop) -> Shop:
 def admin_headers(client):
     """``admin_headers(shop)``: an Authorization header signed in as the shop's admin."""
 
-    def sign_in(shop: Shop) -> dict:
-        response = client.post(
-            "/api/admin/session",
-            json={
-                "tenant": shop.tenant.slug,
-                "email": shop.admin_email,
-                "password": ADMIN_PASSWORD,
-            },
-        )
+    def headers_for(shop: Shop) -> dict:
+        response = shop.sign_in(client)
         assert response.status_code == 200, response.json
         return {"Authorization": f"Bearer {response.json['token']}"}
 
-    return sign_in
+    return headers_for
 
 
 @pytest.fixture(scope="session")

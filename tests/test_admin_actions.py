@@ -20,8 +20,9 @@ from service.db import connect
 from service.points import PointsChange, earn_points, redeem_points
 from service.tenancy import create_tenant
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, ApiProcess, StaticSite
+from .browser import CHROMIUM, CHROMIUM_ARGS, ApiProcess, StaticSite, sign_in_page
 from .harness import ROOT
+from .helpers import Till
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -112,11 +113,7 @@ def customer(shop, name, earned=0, redeemed=(), earn_times=1):
 
 
 def sign_in(page, shop, interval="5000"):
-    page.goto(f"{shop.site.origin}/#/{shop.slug}/admin/customers")
-    page.get_by_label("Tenant").fill(shop.slug)
-    page.get_by_label("Email").fill(shop.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_page(page, shop.site.origin, shop.slug, shop.email, PASSWORD)
     expect(page.get_by_role("status")).to_contain_text("Live")
     page.get_by_label("Auto-refresh").select_option(interval)
     expect(page.locator("#customers tbody tr").first).to_be_visible()
@@ -399,22 +396,12 @@ def test_desktop_screenshot(page, shop):
 # ---- live ------------------------------------------------------------------------------
 
 
-def redeem_at_till(shop, phone, points):
-    response = requests.post(
-        f"{shop.api.url}/api/customer/loyalty/redeem",
-        json={"phone": phone, "points": points, "transaction_reference": secrets.token_hex(6)},
-        headers={"X-API-Key": shop.pos_key},
-        timeout=10,
-    )
-    assert response.status_code == 201, response.text
-
-
 def test_a_changed_row_stays_marked_until_seen(page, shop):
     name, phone = customer(shop, "Nia Marked", earned=100)
     other, _ = customer(shop, "Noel Other", earned=100)
     sign_in(page, shop)
     page.mouse.move(5, 5)  # away from the rows
-    redeem_at_till(shop, phone, 10)
+    Till(shop.api.url, shop.pos_key, phone).redeem(10, secrets.token_hex(6), expect=201)
     expect(row(page, name)).to_have_class(re.compile("changed"), timeout=7000)
     marked_at = time.monotonic()
     changes = page.locator("#changes")
@@ -431,7 +418,7 @@ def test_a_changed_row_stays_marked_until_seen(page, shop):
 
     # Unseen, the mark goes by itself after 10 s.
     page.mouse.move(5, 5)
-    redeem_at_till(shop, phone, 10)
+    Till(shop.api.url, shop.pos_key, phone).redeem(10, secrets.token_hex(6), expect=201)
     expect(row(page, name)).to_have_class(re.compile("changed"), timeout=7000)
     marked_at = time.monotonic()
     expect(row(page, name)).not_to_have_class(re.compile("changed"), timeout=13_000)
