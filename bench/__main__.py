@@ -29,6 +29,7 @@ from service.auth import create_admin, create_pos_key
 from service.db import connect
 from service.tenancy import create_tenant
 from tests.harness import database_url, throwaway_database
+from tests.helpers import sign_in
 
 from . import baselines, wrk
 from .loader import load_customers, national
@@ -97,9 +98,7 @@ def measure(settings, tenant, key: str) -> None:
               f"WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', 'default')}, "
               f"GUNICORN_THREADS={os.environ.get('GUNICORN_THREADS', 'default')}); "
               f"{SECONDS} s per load, wrk -t{wrk.THREADS}")  # fmt: skip
-        token = requests.post(f"{api.url}/api/admin/session", timeout=10, json={
-            "tenant": tenant.slug, "email": "admin@bench.test", "password": PASSWORD,
-        }).json()["token"]  # fmt: skip
+        token = sign_in(api.url, tenant.slug, "admin@bench.test", PASSWORD).json()["token"]
         admin_headers = {"Authorization": f"Bearer {token}"}
         poll_url = f"{api.url}/api/admin/customers?per_page=50"
 

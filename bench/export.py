@@ -18,6 +18,7 @@ from service.config import DatabaseSettings
 from service.db import connect
 from service.tenancy import create_tenant
 from tests.harness import Gunicorn, database_url, throwaway_database
+from tests.helpers import sign_in
 
 from .server import memory_of
 
@@ -62,11 +63,7 @@ def main() -> None:
 
 def measure(url: str, pid: int, slug: str) -> None:
     """Download the export once, sampling the API's memory meanwhile; print the figures."""
-    token = requests.post(
-        f"{url}/api/admin/session",
-        json={"tenant": slug, "email": "admin@bench.test", "password": PASSWORD},
-        timeout=10,
-    ).json()["token"]
+    token = sign_in(url, slug, "admin@bench.test", PASSWORD).json()["token"]
     headers = {"Authorization": f"Bearer {token}"}
     requests.get(f"{url}/api/admin/customers", headers=headers, timeout=60)  # warm up
     before = memory_of(pid).rss_mb

@@ -17,8 +17,8 @@ import pytest
 import requests
 
 from .browser import CHROMIUM, CHROMIUM_ARGS, ApiProcess
-from .conftest import ADMIN_PASSWORD
 from .harness import ROOT, free_port
+from .helpers import ADMIN_PASSWORD
 
 NGINX = "/usr/sbin/nginx"
 SITE = ROOT / "deploy" / "nginx-loyalty.conf"
