@@ -4,8 +4,12 @@ server, and Debian's Chromium driven by Playwright (test tools cannot download a
 import functools
 import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import pytest
 
 from .harness import ROOT, Gunicorn, database_url
 
@@ -18,6 +22,40 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+OUTPUT = ROOT / "test-output"  # screenshots and the API's log, kept after the run
+
+
+@contextmanager
+def chromium() -> Iterator:
+    """Debian's Chromium, launched through Playwright; closed on exit."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    from playwright.sync_api import sync_playwright  # only browser tests pay for the import
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@contextmanager
+def admin_app(database, build_dir: Path) -> Iterator[tuple["ApiProcess", "StaticSite"]]:
+    """The admin app on a static server and the API under gunicorn answering it (its log in
+    OUTPUT); both stopped on exit."""
+    site = StaticSite(build_dir)
+    OUTPUT.mkdir(exist_ok=True)
+    api = ApiProcess(database, site.origin, OUTPUT)
+    site.point_at(api.url)
+    api.start()
+    try:
+        yield api, site
+    finally:
+        api.stop()
+        site.close()
 
 
 class ApiProcess(Gunicorn):

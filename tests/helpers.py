@@ -52,14 +52,15 @@ class Till:
         return call(self.client, method, path, body, query, self.headers, self.timeout)
 
     def earn(self, points, reference, *, phone=None, expect=None, **fields):
-        body = {"phone": phone or self.phone, "points": points,
-                "transaction_reference": reference, **fields}  # fmt: skip
-        return expect_status(self.send("post", EARN, body), expect)
+        return self._change("post", EARN, points, reference, phone, expect, fields)
 
     def redeem(self, points, reference, *, phone=None, method="post", expect=None, **fields):
+        return self._change(method, REDEEM, points, reference, phone, expect, fields)
+
+    def _change(self, method, path, points, reference, phone, expect, fields):
         body = {"phone": phone or self.phone, "points": points,
                 "transaction_reference": reference, **fields}  # fmt: skip
-        return expect_status(self.send(method, REDEEM, body), expect)
+        return expect_status(self.send(method, path, body), expect)
 
     def reverse(self, reference: str, *, expect=None, **fields):
         """Reverse the redemption ``reference`` (all of it, unless ``points=`` says); the

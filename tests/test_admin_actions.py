@@ -20,7 +20,7 @@ from service.db import connect
 from service.points import PointsChange, earn_points, redeem_points
 from service.tenancy import create_tenant
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, ApiProcess, StaticSite, sign_in_page
+from .browser import OUTPUT, admin_app, chromium, sign_in_page
 from .harness import ROOT
 from .helpers import Till
 
@@ -28,7 +28,6 @@ pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-OUTPUT = ROOT / "test-output"
 AXE = ROOT / ".local" / "axe-core" / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORD = "a shop owner's password"
 MINUS = "\N{MINUS SIGN}"  # how the panel writes a negative amount
@@ -39,18 +38,11 @@ PHONES = (f"+4473066{n:05d}" for n in itertools.count(1))
 def shop(database, tmp_path_factory):
     """A fresh shop with an admin, the API under gunicorn and the admin app; yields a
     namespace with ``api``, ``site``, ``slug``, ``email``, ``pos_key``, ``conn``, ``tenant``."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
     slug = f"cafe-{secrets.token_hex(3)}"
     conn = connect(database)
     tenant = create_tenant(conn, slug, "Corner Cafe", "GB")
     create_admin(conn, tenant, f"owner@{slug}.test", PASSWORD)
-    site = StaticSite(tmp_path_factory.mktemp("admin-app"))
-    OUTPUT.mkdir(exist_ok=True)
-    api = ApiProcess(database, site.origin, OUTPUT)
-    site.point_at(api.url)
-    api.start()
-    with closing(conn):
+    with closing(conn), admin_app(database, tmp_path_factory.mktemp("admin-app")) as (api, site):
         yield type(
             "Shop",
             (),
@@ -64,16 +56,12 @@ def shop(database, tmp_path_factory):
                 "tenant": tenant,
             },
         )
-    api.stop()
-    site.close()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 def new_page(browser, width=1280, height=900):

@@ -3,14 +3,13 @@
 import re
 import time
 from contextlib import closing
-from pathlib import Path
 
 import pytest
 
 from service import demo
 from service.db import connect
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, ApiProcess, StaticSite, sign_in_page
+from .browser import admin_app, chromium, sign_in_page
 from .harness import ROOT
 from .helpers import Till
 
@@ -18,33 +17,22 @@ pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-OUTPUT = ROOT / "test-output"
 NOTES_PHONE = "+447306506797"
 
 
 @pytest.fixture(scope="module")
 def stack(database, tmp_path_factory):
     """The seeded demo tenant, the API under gunicorn and the admin app; yields a namespace."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
     with closing(connect(database)) as conn:
         seeded = demo.seed(conn)
-    site = StaticSite(tmp_path_factory.mktemp("admin-app"))
-    OUTPUT.mkdir(exist_ok=True)
-    api = ApiProcess(database, site.origin, OUTPUT)
-    site.point_at(api.url)
-    api.start()
-    yield type("Stack", (), {"api": api, "site": site, "seed": seeded})
-    api.stop()
-    site.close()
+    with admin_app(database, tmp_path_factory.mktemp("admin-app")) as (api, site):
+        yield type("Stack", (), {"api": api, "site": site, "seed": seeded})
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 @pytest.fixture
