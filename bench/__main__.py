@@ -28,9 +28,10 @@ from service.audit import verify_ledger
 from service.auth import create_admin, create_pos_key
 from service.db import connect
 from service.tenancy import create_tenant
+from tests.harness import database_url, throwaway_database
+from tests.helpers import sign_in
 
 from . import baselines, wrk
-from .database import database_url, throwaway_database
 from .loader import load_customers, national
 from .report import Load, Ratio, print_loads, print_machine_load, print_ratios
 from .server import gunicorn
@@ -97,9 +98,7 @@ def measure(settings, tenant, key: str) -> None:
               f"WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', 'default')}, "
               f"GUNICORN_THREADS={os.environ.get('GUNICORN_THREADS', 'default')}); "
               f"{SECONDS} s per load, wrk -t{wrk.THREADS}")  # fmt: skip
-        token = requests.post(f"{api.url}/api/admin/session", timeout=10, json={
-            "tenant": tenant.slug, "email": "admin@bench.test", "password": PASSWORD,
-        }).json()["token"]  # fmt: skip
+        token = sign_in(api.url, tenant.slug, "admin@bench.test", PASSWORD).json()["token"]
         admin_headers = {"Authorization": f"Bearer {token}"}
         poll_url = f"{api.url}/api/admin/customers?per_page=50"
 
@@ -192,7 +191,7 @@ def main() -> None:
     if not wrk.available():
         raise SystemExit("wrk is missing: `scripts/apt-install.sh wrk` (make bench does that)")
     print_machine_load("at the start")
-    with throwaway_database() as settings:
+    with throwaway_database("loyalty_bench") as settings:
         tenant, key = seed(settings)
         measure(settings, tenant, key)
         print_machine_load("at the end")

@@ -16,8 +16,9 @@ from service.audit import verify_ledger
 from service.auth import create_admin, create_pos_key
 from service.db import connect
 from service.tenancy import create_tenant
+from tests.harness import database_url, throwaway_database
+from tests.helpers import Till, sign_in
 
-from .database import database_url, throwaway_database
 from .explain import captured_statements, print_plans
 from .loader import load_customers, national, phone
 from .report import print_machine_load
@@ -121,9 +122,7 @@ def measure(settings, tenant, key: str) -> None:
     from service import create_app
 
     client = create_app().test_client()
-    token = client.post("/api/admin/session", json={
-        "tenant": tenant.slug, "email": "admin@chain.test", "password": PASSWORD,
-    }).get_json()["token"]  # fmt: skip
+    token = sign_in(client, tenant.slug, "admin@chain.test", PASSWORD).get_json()["token"]
     admin = {"Authorization": f"Bearer {token}"}
     pos = {"X-API-Key": key}
     n = 123456 % CUSTOMERS  # the customer searched for and served at the till
@@ -174,10 +173,10 @@ def measure(settings, tenant, key: str) -> None:
 
     references = iter(range(10_000))
 
+    till = Till(client, key, national(n))
+
     def redeem():
-        return client.post("/api/customer/loyalty/redeem", headers=pos, json={
-            "phone": national(n), "points": 1, "transaction_reference": f"scale-{next(references)}",
-        })  # fmt: skip
+        return till.redeem(1, f"scale-{next(references)}")
 
     def poll():
         return client.get("/api/admin/customers", query_string={"per_page": 50},

@@ -2,19 +2,17 @@
 server, and Debian's Chromium driven by Playwright (test tools cannot download a browser)."""
 
 import functools
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import threading
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import requests
+import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from .harness import ROOT, Gunicorn, database_url
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -26,54 +24,52 @@ CHROMIUM_ARGS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+OUTPUT = ROOT / "test-output"  # screenshots and the API's log, kept after the run
 
 
-def database_url(settings) -> str:
-    auth = settings.user + (f":{settings.password}" if settings.password else "")
-    return f"mysql://{auth}@{settings.host}:{settings.port}/{settings.database}"
+@contextmanager
+def chromium() -> Iterator:
+    """Debian's Chromium, launched through Playwright; closed on exit."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    from playwright.sync_api import sync_playwright  # only browser tests pay for the import
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
 
 
-class ApiProcess:
-    """``gunicorn 'service:create_app()'`` on a fixed port, which tests may stop and restart."""
+@contextmanager
+def admin_app(database, build_dir: Path) -> Iterator[tuple["ApiProcess", "StaticSite"]]:
+    """The admin app on a static server and the API under gunicorn answering it (its log in
+    OUTPUT); both stopped on exit."""
+    site = StaticSite(build_dir)
+    OUTPUT.mkdir(exist_ok=True)
+    api = ApiProcess(database, site.origin, OUTPUT)
+    site.point_at(api.url)
+    api.start()
+    try:
+        yield api, site
+    finally:
+        api.stop()
+        site.close()
+
+
+class ApiProcess(Gunicorn):
+    """``gunicorn 'service:create_app()'`` on the test database, logging to
+    ``log_dir/gunicorn.log``; tests may stop and restart it (same port)."""
 
     def __init__(self, database, cors_origin: str, log_dir: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            **os.environ,
+        env = {
             "DATABASE_URL": database_url(database),
             "CORS_ORIGINS": cors_origin,
             "SECRET_KEY": "browser-test-secret",
-            "BIND": f"127.0.0.1:{self.port}",
             "WEB_CONCURRENCY": "1",
         }
-        self.log_path = log_dir / "gunicorn.log"
-        self.process = None
-
-    def start(self) -> None:
-        log = self.log_path.open("a")
-        self.process = subprocess.Popen(  # noqa: S603 (a fixed command line)
-            [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py",
-             "service:create_app()"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{self.url}/readyz", timeout=1).ok:
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError(f"gunicorn did not start; see {self.log_path}")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=15)
+        super().__init__(env=env, log=log_dir / "gunicorn.log")
 
 
 class StaticSite:
@@ -93,6 +89,15 @@ class StaticSite:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def sign_in_page(page, origin: str, tenant: str, email: str, password: str) -> None:
+    """Open the admin app at the tenant's customers and sign in through its form."""
+    page.goto(f"{origin}/#/{tenant}/admin/customers")
+    page.get_by_label("Tenant").fill(tenant)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
 
 
 class QuietHandler(SimpleHTTPRequestHandler):

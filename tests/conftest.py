@@ -3,49 +3,26 @@
 Modelled on the Flask tutorial's fixtures, with a real database instead of SQLite.
 """
 
-import os
 import secrets
 import threading
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
-from dataclasses import dataclass, replace
+from contextlib import closing
+from dataclasses import dataclass
 
-import pymysql
 import pytest
 from werkzeug.serving import make_server
 
 from service import create_app
 from service.auth import create_admin, create_pos_key
-from service.config import DEFAULT_DATABASE_URL, DatabaseSettings
+from service.config import DatabaseSettings
 from service.customers import enrol_customer
-from service.db import connect, connect_kwargs
-from service.migrate import upgrade
+from service.db import connect
 from service.points import PointsChange, earn_points
 from service.tenancy import Tenant, create_tenant
 
-from .helpers import assert_ledger_agrees_with_balances
-
-ADMIN_PASSWORD = "correct horse battery"
-
-
-@contextmanager
-def throwaway_database() -> Iterator[DatabaseSettings]:
-    """A freshly migrated database on the configured server, dropped afterwards."""
-    server = DatabaseSettings.from_url(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
-    settings = replace(server, database=f"loyalty_test_{secrets.token_hex(4)}")
-    admin = pymysql.connect(**connect_kwargs(settings, database=False))
-    with closing(admin):
-        with admin.cursor() as cur:
-            cur.execute(f"CREATE DATABASE `{settings.database}`")
-        try:
-            with closing(connect(settings)) as conn:
-                upgrade(conn)
-            yield settings
-        finally:
-            # A fresh connection: the first may have died with its server (cluster node kills).
-            fresh = pymysql.connect(**connect_kwargs(settings, database=False))
-            with closing(fresh), fresh.cursor() as cur:
-                cur.execute(f"DROP DATABASE IF EXISTS `{settings.database}`")
+from .browser import ApiProcess
+from .harness import throwaway_database
+from .helpers import ADMIN_PASSWORD, Till, assert_ledger_agrees_with_balances, sign_in
 
 
 @pytest.fixture(scope="session")
@@ -106,6 +83,14 @@ class Shop:
     def pos_headers(self) -> dict:
         return {"X-API-Key": self.key}
 
+    def till(self, client, phone: str | None = None) -> Till:
+        """This shop's till, through ``client`` (a Flask test client or a base URL)."""
+        return Till(client, self.key, phone)
+
+    def sign_in(self, client, password: str = ADMIN_PASSWORD, email: str | None = None):
+        """Its admin's sign-in (the answer as it comes)."""
+        return sign_in(client, self.tenant.slug, email or self.admin_email, password)
+
     def add_customer(self, phone: str, points: int = 0, name: str | None = None) -> str:
         """Enrol a customer with ``points`` earned through the ledger; returns its E.164."""
         customer = enrol_customer(self.conn, self.tenant, phone, name)
@@ -136,19 +121,12 @@ def shop(make_shop) -> Shop:
 def admin_headers(client):
     """``admin_headers(shop)``: an Authorization header signed in as the shop's admin."""
 
-    def sign_in(shop: Shop) -> dict:
-        response = client.post(
-            "/api/admin/session",
-            json={
-                "tenant": shop.tenant.slug,
-                "email": shop.admin_email,
-                "password": ADMIN_PASSWORD,
-            },
-        )
+    def headers_for(shop: Shop) -> dict:
+        response = shop.sign_in(client)
         assert response.status_code == 200, response.json
         return {"Authorization": f"Bearer {response.json['token']}"}
 
-    return sign_in
+    return headers_for
 
 
 @pytest.fixture(scope="session")
@@ -164,8 +142,6 @@ def live_server(app):
 @pytest.fixture(scope="module")
 def gunicorn_server(database, tmp_path_factory):
     """The API under real gunicorn (gunicorn.conf.py, one worker) on the test database; its URL."""
-    from .browser import ApiProcess
-
     api = ApiProcess(database, "http://127.0.0.1", tmp_path_factory.mktemp("gunicorn"))
     # Fuzzing signs in far more often than any admin (tests/test_rate_limits.py covers limits).
     api.env["SIGN_IN_LIMIT_PER_ADDRESS"] = "10000 per minute"
@@ -176,6 +152,19 @@ def gunicorn_server(database, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def fresh_rate_limits(app):
-    """Each test starts with no sign-ins or failed keys counted (they all come from 127.0.0.1)."""
-    app.extensions["rate_limits"].reset()
+def fresh_rate_limits(request):
+    """Each test that uses the app starts with no sign-ins or failed keys counted (they all come
+    from 127.0.0.1). It asks for the app only then: building it needs the database, and tests
+    of pure rules must run without one."""
+    if "app" in request.fixturenames:
+        request.getfixturevalue("app").extensions["rate_limits"].reset()
+
+
+def pytest_collection_modifyitems(items):
+    """A test marked ``pure`` that would reach the database (through any fixture, autouse ones
+    included) stops the run before anything runs."""
+    impure = [
+        i.nodeid for i in items if i.get_closest_marker("pure") and "database" in i.fixturenames
+    ]
+    if impure:
+        raise pytest.UsageError(f"marked pure but reaching the database: {impure}")

@@ -1,11 +1,82 @@
-"""Assertions shared by the tests."""
+"""Assertions and clients shared by the tests: a till on the POS API and an admin's sign-in."""
 
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote
+
+import requests
 
 from service import db
 from service.audit import verify_ledger
+
+ADMIN_PASSWORD = "correct horse battery"
+EARN = "/api/customer/loyalty/earn"
+REDEEM = "/api/customer/loyalty/redeem"
+LOOKUP = "/api/loyalty/phone-lookup"
+SESSION = "/api/admin/session"
+HTTP_TIMEOUT = 10
+
+
+def call(client, method: str, path: str, body=None, query=None, headers=None, timeout=HTTP_TIMEOUT):
+    """One request through a Flask test client, or over HTTP when ``client`` is a base URL
+    (then the answer is a ``requests.Response``: ``.json()`` rather than ``.json``)."""
+    if isinstance(client, str):
+        return requests.request(method, client + path, json=body, params=query,
+                                headers=headers, timeout=timeout)  # fmt: skip
+    return client.open(path, method=method.upper(), json=body, query_string=query,
+                       headers=headers)  # fmt: skip
+
+
+def expect_status(response, expect):
+    """``response``, once its status is ``expect`` (a status or a tuple of them; None: any)."""
+    if expect is not None:
+        wanted = expect if isinstance(expect, tuple) else (expect,)
+        text = response.text if isinstance(response, requests.Response) else response.get_data()
+        assert response.status_code in wanted, (response.status_code, text)
+    return response
+
+
+class Till:
+    """A shop's till on the POS API (``client``: a Flask test client or a base URL), serving
+    ``phone`` unless told otherwise. ``expect=`` asserts the answer's status."""
+
+    def __init__(self, client, key: str, phone=None, headers=None, timeout=HTTP_TIMEOUT):
+        self.client = client
+        self.timeout = timeout
+        self.phone = phone
+        self.headers = {"X-API-Key": key, **(headers or {})}
+
+    def send(self, method: str, path: str, body=None, query=None):
+        """Any request with the till's key, the body as given."""
+        return call(self.client, method, path, body, query, self.headers, self.timeout)
+
+    def earn(self, points, reference, *, phone=None, expect=None, **fields):
+        return self._change("post", EARN, points, reference, phone, expect, fields)
+
+    def redeem(self, points, reference, *, phone=None, method="post", expect=None, **fields):
+        return self._change(method, REDEEM, points, reference, phone, expect, fields)
+
+    def _change(self, method, path, points, reference, phone, expect, fields):
+        body = {"phone": phone or self.phone, "points": points,
+                "transaction_reference": reference, **fields}  # fmt: skip
+        return expect_status(self.send(method, path, body), expect)
+
+    def reverse(self, reference: str, *, expect=None, **fields):
+        """Reverse the redemption ``reference`` (all of it, unless ``points=`` says); the
+        reference goes into the URL percent-encoded, as a till must send it."""
+        path = f"{REDEEM}/{quote(reference, safe='')}/reverse"
+        return expect_status(self.send("post", path, fields), expect)
+
+    def lookup(self, phone=None):
+        return self.send("get", LOOKUP, query={"phone": phone or self.phone})
+
+
+def sign_in(client, tenant: str, email: str, password: str = ADMIN_PASSWORD):
+    """The admin sign-in as the admin app sends it; the answer as it comes."""
+    body = {"tenant": tenant, "email": email, "password": password}
+    return call(client, "post", SESSION, body)
+
 
 NO_STORE = {
     "Cache-Control": "no-store, no-cache, must-revalidate, private",

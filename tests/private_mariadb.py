@@ -7,7 +7,6 @@ socket and loopback port, and is killed when the test ends.
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -20,6 +19,8 @@ from service.config import DatabaseSettings
 from service.db import connect
 from service.migrate import upgrade
 
+from .harness import free_port
+
 
 def _binary(name: str) -> str:
     found = shutil.which(name) or next(
@@ -30,18 +31,12 @@ def _binary(name: str) -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class PrivateMariaDB:
     """``start()``, ``kill()`` (SIGKILL), ``freeze()``/``thaw()`` (SIGSTOP/SIGCONT), ``stop()``."""
 
     def __init__(self):
         self.base = Path(tempfile.mkdtemp(prefix="loyalty-private-db-"))
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen | None = None
         self.settings = DatabaseSettings("127.0.0.1", self.port, "root", "", "loyalty_faults")
         root = ["--user=root"] if os.geteuid() == 0 else []

@@ -5,17 +5,13 @@ import time
 import pytest
 from itsdangerous import TimestampSigner
 
-from .conftest import ADMIN_PASSWORD
-from .helpers import assert_no_store, assert_problem
+from .helpers import ADMIN_PASSWORD, assert_no_store, assert_problem, sign_in
 
 CUSTOMERS = "/api/admin/customers"
 
 
 def test_sign_in_returns_a_token_that_expires(client, shop):
-    response = client.post(
-        "/api/admin/session",
-        json={"tenant": shop.tenant.slug, "email": shop.admin_email, "password": ADMIN_PASSWORD},
-    )
+    response = shop.sign_in(client)
     assert response.status_code == 200
     assert_no_store(response)
     assert response.json["token"]
@@ -30,7 +26,7 @@ def test_sign_in_returns_a_token_that_expires(client, shop):
 )
 def test_wrong_credentials_are_unauthorized(client, shop, change):
     body = {"tenant": shop.tenant.slug, "email": shop.admin_email, "password": ADMIN_PASSWORD}
-    response = client.post("/api/admin/session", json={**body, **change})
+    response = sign_in(client, **{**body, **change})
     assert_problem(response, 401, "unauthorized")
 
 
@@ -110,11 +106,7 @@ def test_pages_stay_stable_while_rows_change(client, shop, admin_headers):
     headers = admin_headers(shop)
     first = client.get(CUSTOMERS, query_string={"per_page": 3}, headers=headers).json
     oldest = phones[0]  # last in "most recently changed first": on page 2
-    client.post(
-        "/api/customer/loyalty/redeem",
-        json={"phone": oldest, "points": 1, "transaction_reference": "move-1"},
-        headers=shop.pos_headers,
-    )
+    shop.till(client).redeem(1, "move-1", phone=oldest)
     second = client.get(
         CUSTOMERS, query_string={"per_page": 3, "cursor": first["next_cursor"]}, headers=headers
     ).json

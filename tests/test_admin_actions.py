@@ -20,13 +20,14 @@ from service.db import connect
 from service.points import PointsChange, earn_points, redeem_points
 from service.tenancy import create_tenant
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, ROOT, ApiProcess, StaticSite
+from .browser import OUTPUT, admin_app, chromium, sign_in_page
+from .harness import ROOT
+from .helpers import Till
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-OUTPUT = ROOT / "test-output"
 AXE = ROOT / ".local" / "axe-core" / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORD = "a shop owner's password"
 MINUS = "\N{MINUS SIGN}"  # how the panel writes a negative amount
@@ -37,18 +38,11 @@ PHONES = (f"+4473066{n:05d}" for n in itertools.count(1))
 def shop(database, tmp_path_factory):
     """A fresh shop with an admin, the API under gunicorn and the admin app; yields a
     namespace with ``api``, ``site``, ``slug``, ``email``, ``pos_key``, ``conn``, ``tenant``."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
     slug = f"cafe-{secrets.token_hex(3)}"
     conn = connect(database)
     tenant = create_tenant(conn, slug, "Corner Cafe", "GB")
     create_admin(conn, tenant, f"owner@{slug}.test", PASSWORD)
-    site = StaticSite(tmp_path_factory.mktemp("admin-app"))
-    OUTPUT.mkdir(exist_ok=True)
-    api = ApiProcess(database, site.origin, OUTPUT)
-    site.point_at(api.url)
-    api.start()
-    with closing(conn):
+    with closing(conn), admin_app(database, tmp_path_factory.mktemp("admin-app")) as (api, site):
         yield type(
             "Shop",
             (),
@@ -62,16 +56,12 @@ def shop(database, tmp_path_factory):
                 "tenant": tenant,
             },
         )
-    api.stop()
-    site.close()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 def new_page(browser, width=1280, height=900):
@@ -111,11 +101,7 @@ def customer(shop, name, earned=0, redeemed=(), earn_times=1):
 
 
 def sign_in(page, shop, interval="5000"):
-    page.goto(f"{shop.site.origin}/#/{shop.slug}/admin/customers")
-    page.get_by_label("Tenant").fill(shop.slug)
-    page.get_by_label("Email").fill(shop.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_page(page, shop.site.origin, shop.slug, shop.email, PASSWORD)
     expect(page.get_by_role("status")).to_contain_text("Live")
     page.get_by_label("Auto-refresh").select_option(interval)
     expect(page.locator("#customers tbody tr").first).to_be_visible()
@@ -244,13 +230,10 @@ def test_refund_part_then_the_rest_and_never_beyond(page, shop):
     redemption.get_by_role("button", name=re.compile("Refund")).click()
     expect(box.get_by_label("Points to give back")).to_have_value("20")
     reference = redemption.locator("td").nth(3).inner_text()
-    till = requests.post(
-        f"{shop.api.url}/api/customer/loyalty/redeem/{reference}/reverse",
-        json={"points": 5, "transaction_reference": f"till-{secrets.token_hex(4)}"},
-        headers={"X-API-Key": shop.pos_key},
-        timeout=10,
+    till = Till(shop.api.url, shop.pos_key)
+    till.reverse(
+        reference, points=5, transaction_reference=f"till-{secrets.token_hex(4)}", expect=201
     )
-    assert till.status_code == 201, till.text
     box.get_by_role("button", name="Refund").click()
     confirm(page, "Refund 20 points")
     expect(box.get_by_role("alert")).to_have_text(
@@ -398,22 +381,12 @@ def test_desktop_screenshot(page, shop):
 # ---- live ------------------------------------------------------------------------------
 
 
-def redeem_at_till(shop, phone, points):
-    response = requests.post(
-        f"{shop.api.url}/api/customer/loyalty/redeem",
-        json={"phone": phone, "points": points, "transaction_reference": secrets.token_hex(6)},
-        headers={"X-API-Key": shop.pos_key},
-        timeout=10,
-    )
-    assert response.status_code == 201, response.text
-
-
 def test_a_changed_row_stays_marked_until_seen(page, shop):
     name, phone = customer(shop, "Nia Marked", earned=100)
     other, _ = customer(shop, "Noel Other", earned=100)
     sign_in(page, shop)
     page.mouse.move(5, 5)  # away from the rows
-    redeem_at_till(shop, phone, 10)
+    Till(shop.api.url, shop.pos_key, phone).redeem(10, secrets.token_hex(6), expect=201)
     expect(row(page, name)).to_have_class(re.compile("changed"), timeout=7000)
     marked_at = time.monotonic()
     changes = page.locator("#changes")
@@ -430,7 +403,7 @@ def test_a_changed_row_stays_marked_until_seen(page, shop):
 
     # Unseen, the mark goes by itself after 10 s.
     page.mouse.move(5, 5)
-    redeem_at_till(shop, phone, 10)
+    Till(shop.api.url, shop.pos_key, phone).redeem(10, secrets.token_hex(6), expect=201)
     expect(row(page, name)).to_have_class(re.compile("changed"), timeout=7000)
     marked_at = time.monotonic()
     expect(row(page, name)).not_to_have_class(re.compile("changed"), timeout=13_000)

@@ -3,47 +3,36 @@
 import re
 import time
 from contextlib import closing
-from pathlib import Path
 
 import pytest
-import requests
 
 from service import demo
 from service.db import connect
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, ROOT, ApiProcess, StaticSite
+from .browser import admin_app, chromium, sign_in_page
+from .harness import ROOT
+from .helpers import Till
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-OUTPUT = ROOT / "test-output"
 NOTES_PHONE = "+447306506797"
 
 
 @pytest.fixture(scope="module")
 def stack(database, tmp_path_factory):
     """The seeded demo tenant, the API under gunicorn and the admin app; yields a namespace."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
     with closing(connect(database)) as conn:
         seeded = demo.seed(conn)
-    site = StaticSite(tmp_path_factory.mktemp("admin-app"))
-    OUTPUT.mkdir(exist_ok=True)
-    api = ApiProcess(database, site.origin, OUTPUT)
-    site.point_at(api.url)
-    api.start()
-    yield type("Stack", (), {"api": api, "site": site, "seed": seeded})
-    api.stop()
-    site.close()
+    with admin_app(database, tmp_path_factory.mktemp("admin-app")) as (api, site):
+        yield type("Stack", (), {"api": api, "site": site, "seed": seeded})
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 @pytest.fixture
@@ -62,11 +51,8 @@ def page(browser, stack):
 
 
 def sign_in(page, stack, password=None):
-    page.goto(f"{stack.site.origin}/#/demo/admin/customers")
-    page.get_by_label("Tenant").fill("demo")
-    page.get_by_label("Email").fill(stack.seed["admin_email"])
-    page.get_by_label("Password").fill(password or stack.seed["admin_password"])
-    page.get_by_role("button", name="Sign in").click()
+    password = password or stack.seed["admin_password"]
+    sign_in_page(page, stack.site.origin, "demo", stack.seed["admin_email"], password)
 
 
 def signed_in(page, stack):
@@ -80,15 +66,10 @@ def notes_row(page):
     return page.locator("#customers tbody tr", has_text="Alex Morgan")
 
 
-def redeem(stack, points, reference):
-    response = requests.post(
-        f"{stack.api.url}/api/customer/loyalty/redeem",
-        json={"phone": NOTES_PHONE, "points": points, "transaction_reference": reference},
-        headers={"X-API-Key": stack.seed["pos_key"]},
-        timeout=10,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["points_balance"]
+@pytest.fixture
+def till(stack):
+    """The demo shop's till, serving NOTES_PHONE."""
+    return Till(stack.api.url, stack.seed["pos_key"], NOTES_PHONE)
 
 
 def test_sign_in_shows_the_demo_customers(page, stack):
@@ -103,10 +84,10 @@ def test_sign_in_shows_the_demo_customers(page, stack):
     expect(notes_row(page)).to_be_visible()
 
 
-def test_a_redemption_at_the_till_appears_within_one_interval(page, stack):
+def test_a_redemption_at_the_till_appears_within_one_interval(page, stack, till):
     signed_in(page, stack)
     page.evaluate("window.__sameDocument = true")
-    balance = redeem(stack, 20, f"till-{time.time_ns()}")
+    balance = till.redeem(20, f"till-{time.time_ns()}", expect=201).json()["points_balance"]
     started = time.monotonic()
     expect(notes_row(page).locator("td").nth(2)).to_have_text(f"{balance:,}", timeout=6000)
     assert time.monotonic() - started < 6
@@ -115,11 +96,11 @@ def test_a_redemption_at_the_till_appears_within_one_interval(page, stack):
     page.screenshot(path=str(ROOT / "test-output" / "admin-live.png"), full_page=True)
 
 
-def test_refresh_shows_a_change_at_once(page, stack):
+def test_refresh_shows_a_change_at_once(page, stack, till):
     signed_in(page, stack)
     page.get_by_label("Auto-refresh").select_option("30000")
     expect(page.get_by_role("status")).to_have_text("● Live (Auto-refresh: 30s)")
-    balance = redeem(stack, 5, f"till-{time.time_ns()}")
+    balance = till.redeem(5, f"till-{time.time_ns()}", expect=201).json()["points_balance"]
     page.get_by_role("button", name="Refresh").click()
     expect(notes_row(page).locator("td").nth(2)).to_have_text(f"{balance:,}", timeout=1500)
     page.reload()  # the chosen interval is remembered
@@ -154,7 +135,7 @@ def test_unchanged_polls_get_304_and_do_not_re_render(page, stack):
     assert table.get_attribute("data-render-count") == renders
 
 
-def test_offline_state_shows_and_clears_by_itself(page, stack):
+def test_offline_state_shows_and_clears_by_itself(page, stack, till):
     signed_in(page, stack)
     stack.api.stop()
     try:
@@ -162,7 +143,7 @@ def test_offline_state_shows_and_clears_by_itself(page, stack):
     finally:
         stack.api.start()
     expect(page.get_by_role("status")).to_have_text("● Live (Auto-refresh: 5s)", timeout=20_000)
-    balance = redeem(stack, 5, f"till-{time.time_ns()}")
+    balance = till.redeem(5, f"till-{time.time_ns()}", expect=201).json()["points_balance"]
     expect(notes_row(page).locator("td").nth(2)).to_have_text(f"{balance:,}", timeout=6000)
 
 
@@ -201,14 +182,14 @@ def test_sign_out(page, stack):
     assert page.evaluate("sessionStorage.getItem('loyalty.session')") is None
 
 
-def test_row_opens_the_ledger_and_it_stays_live(page, stack):
+def test_row_opens_the_ledger_and_it_stays_live(page, stack, till):
     signed_in(page, stack)
     notes_row(page).click()
     panel = page.locator("#detail")
     expect(panel.get_by_role("heading", name="Alex Morgan")).to_be_visible()
     expect(panel.locator("tbody tr").first).to_be_visible()
     reference = f"till-{time.time_ns()}"
-    redeem(stack, 1, reference)
+    till.redeem(1, reference, expect=201)
     expect(panel.locator("tbody tr").first).to_contain_text(reference, timeout=6000)
     expect(panel.locator("tbody tr").first).to_contain_text("Redeemed")
     panel.get_by_role("button", name="Close").click()

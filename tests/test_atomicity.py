@@ -34,21 +34,13 @@ def ledger_inserts_fail(conn):
     return failing
 
 
-def redeem_20(client, shop):
-    return client.post(
-        "/api/customer/loyalty/redeem",
-        json={"phone": PHONE, "points": 20, "transaction_reference": "order-1"},
-        headers=shop.pos_headers,
-    )
-
-
 def test_failed_ledger_insert_rolls_back_the_balance(client, shop, conn, ledger_inserts_fail):
     shop.add_customer(PHONE, points=200)
     before_rows = balance_rows(conn)
     before_ledger = ledger_count(conn, shop.tenant.id)
 
     with ledger_inserts_fail():
-        response = redeem_20(client, shop)
+        response = shop.till(client, PHONE).redeem(20, "order-1")
 
     assert_problem(response, 500, "internal_error")
     assert "ledger insert failed" not in response.get_data(as_text=True)  # no internals leak
@@ -62,8 +54,8 @@ def test_connections_go_back_to_the_pool_without_an_open_transaction(
     shop.add_customer(PHONE, points=200)
     with ledger_inserts_fail():
         for _ in range(3):
-            assert redeem_20(client, shop).status_code == 500
-    response = redeem_20(client, shop)
+            assert shop.till(client, PHONE).redeem(20, "order-1").status_code == 500
+    response = shop.till(client, PHONE).redeem(20, "order-1")
     assert response.status_code == 201
     assert response.json["points_balance"] == 180
     assert response.json["replayed"] is False

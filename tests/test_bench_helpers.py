@@ -31,11 +31,7 @@ def test_bulk_loaded_customers_behave_like_enrolled_ones(database, shop, client,
         name(123),
         40,
     )
-    redeemed = client.post(
-        "/api/customer/loyalty/redeem",
-        headers=shop.pos_headers,
-        json={"phone": national(299), "points": 15, "transaction_reference": "after-load"},
-    )
+    redeemed = shop.till(client).redeem(15, "after-load", phone=national(299))
     assert redeemed.status_code == 201
     assert redeemed.json["points_balance"] == 25
 

@@ -9,7 +9,7 @@ import pytest
 
 from service.config import ConfigError, load_config
 
-from .browser import ROOT, free_port
+from .harness import ROOT, free_port
 
 SETTINGS = (
     "SECRET_KEY",

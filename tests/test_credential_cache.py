@@ -45,27 +45,23 @@ def test_a_known_key_costs_no_database_round_trip(client, shop, clock, monkeypat
     assert len(statements) == 1 and "pos_api_keys" not in statements[0]
 
 
-def lookup(client, headers):
-    return client.get(LOOKUP, query_string={"phone": PHONE}, headers=headers)
-
-
 def test_a_key_revoked_elsewhere_stops_working_within_five_seconds(client, shop, clock):
     """Revoked by another process (the CLI, another worker): this one learns within 5 s."""
     shop.add_customer(PHONE, points=10)
-    assert lookup(client, shop.pos_headers).status_code == 200
+    assert shop.till(client, PHONE).lookup().status_code == 200
     with shop.conn.cursor() as cur:
         assert pos_keys.revoke(cur, shop.key.split("_")[1]) == 1
     clock.now += auth.CREDENTIAL_CACHE_SECONDS - 0.5
-    assert lookup(client, shop.pos_headers).status_code == 200  # the documented window
+    assert shop.till(client, PHONE).lookup().status_code == 200  # the documented window
     clock.now += 0.501
-    assert_problem(lookup(client, shop.pos_headers), 401, "unauthorized")
+    assert_problem(shop.till(client, PHONE).lookup(), 401, "unauthorized")
 
 
 def test_a_key_revoked_in_this_process_stops_working_at_once(client, shop, clock):
     shop.add_customer(PHONE, points=10)
-    assert lookup(client, shop.pos_headers).status_code == 200
+    assert shop.till(client, PHONE).lookup().status_code == 200
     assert revoke_pos_key(shop.conn, shop.key.split("_")[1])
-    assert_problem(lookup(client, shop.pos_headers), 401, "unauthorized")
+    assert_problem(shop.till(client, PHONE).lookup(), 401, "unauthorized")
 
 
 def test_a_wrong_secret_for_a_cached_prefix_is_refused(client, shop, clock):

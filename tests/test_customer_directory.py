@@ -164,12 +164,9 @@ def test_export_needs_a_session(client):
 # ---- refund from the admin page --------------------------------------------------------
 
 
-def redeem(client, shop, points, reference):
-    response = client.post("/api/customer/loyalty/redeem", headers=shop.pos_headers,
-                           json={"phone": PHONE, "points": points,
-                                 "transaction_reference": reference})  # fmt: skip
-    assert response.status_code == 201, response.json
-    return response.json["transaction_id"]
+def redeem(client, shop, points, reference) -> int:
+    """The transaction id of a new redemption of ``points`` by PHONE."""
+    return shop.till(client, PHONE).redeem(points, reference, expect=201).json["transaction_id"]
 
 
 def test_refunds_part_then_the_rest_never_more(client, admin):

@@ -8,14 +8,10 @@ CUSTOMERS = "/api/admin/customers"
 PHONE = "+447306506797"
 
 
-def redeem(client, shop, points, reference, phone=PHONE):
-    response = client.post(
-        "/api/customer/loyalty/redeem",
-        json={"phone": phone, "points": points, "transaction_reference": reference},
-        headers=shop.pos_headers,
-    )
-    assert response.status_code in (200, 201), response.json
-    return response
+@pytest.fixture
+def till(client, shop):
+    """The shop's till, serving PHONE."""
+    return shop.till(client, PHONE)
 
 
 @pytest.fixture
@@ -25,10 +21,10 @@ def admin(client, shop, admin_headers):
     return admin_headers(shop)
 
 
-def test_no_304_while_a_change_may_still_be_landing(client, shop, admin):
+def test_no_304_while_a_change_may_still_be_landing(client, shop, admin, till):
     """Right after a change, a transaction stamped earlier could still commit without moving
     the newest change time: until that cannot happen, every poll gets the data."""
-    redeem(client, shop, 20, "order-1")
+    till.redeem(20, "order-1", expect=(200, 201))
     first = client.get(CUSTOMERS, headers=admin)
     again = client.get(CUSTOMERS, headers={**admin, "If-None-Match": first.headers["ETag"]})
     assert again.status_code == 200
@@ -50,20 +46,20 @@ def test_same_etag_while_nothing_changes_and_304_for_it(client, admin):
     assert_no_store(unchanged)
 
 
-def test_a_redeem_changes_the_etag(client, shop, admin):
+def test_a_redeem_changes_the_etag(client, shop, admin, till):
     etag = client.get(CUSTOMERS, headers=admin).headers["ETag"]
-    redeem(client, shop, 20, "order-1")
+    till.redeem(20, "order-1", expect=(200, 201))
     response = client.get(CUSTOMERS, headers={**admin, "If-None-Match": etag})
     assert response.status_code == 200
     assert response.headers["ETag"] != etag
     assert response.json["items"][0]["points_balance"] == 80
 
 
-def test_a_replay_changes_nothing(client, shop, admin):
-    redeem(client, shop, 20, "order-1")
+def test_a_replay_changes_nothing(client, shop, admin, till):
+    till.redeem(20, "order-1", expect=(200, 201))
     let_changes_settle(shop.conn, shop.tenant.id)
     etag = client.get(CUSTOMERS, headers=admin).headers["ETag"]
-    redeem(client, shop, 20, "order-1")
+    till.redeem(20, "order-1", expect=(200, 201))
     assert client.get(CUSTOMERS, headers={**admin, "If-None-Match": etag}).status_code == 304
 
 
@@ -71,7 +67,7 @@ def test_another_tenants_redeem_leaves_the_etag_alone(client, make_shop, admin):
     etag = client.get(CUSTOMERS, headers=admin).headers["ETag"]
     other = make_shop()
     other.add_customer(PHONE, points=100)
-    redeem(client, other, 20, "order-1")
+    other.till(client, PHONE).redeem(20, "order-1", expect=(200, 201))
     assert client.get(CUSTOMERS, headers={**admin, "If-None-Match": etag}).status_code == 304
 
 
@@ -90,13 +86,9 @@ def test_etag_depends_on_the_query(client, admin):
     assert searched.json["total"] == 0
 
 
-def test_a_failed_redeem_changes_nothing(client, shop, admin):
+def test_a_failed_redeem_changes_nothing(client, shop, admin, till):
     etag = client.get(CUSTOMERS, headers=admin).headers["ETag"]
-    client.post(
-        "/api/customer/loyalty/redeem",
-        json={"phone": PHONE, "points": 5000, "transaction_reference": "too-much"},
-        headers=shop.pos_headers,
-    )
+    till.redeem(5000, "too-much", expect=409)
     assert client.get(CUSTOMERS, headers={**admin, "If-None-Match": etag}).status_code == 304
 
 
@@ -105,9 +97,9 @@ def test_304_needs_a_valid_session(client, admin):
     assert_problem(client.get(CUSTOMERS, headers={"If-None-Match": etag}), 401, "unauthorized")
 
 
-def test_history_lists_ledger_entries_newest_first(client, shop, admin):
-    redeem(client, shop, 20, "order-1")
-    redeem(client, shop, 30, "order-2")
+def test_history_lists_ledger_entries_newest_first(client, shop, admin, till):
+    till.redeem(20, "order-1", expect=(200, 201))
+    till.redeem(30, "order-2", expect=(200, 201))
     customer_id = client.get(CUSTOMERS, headers=admin).json["items"][0]["customer_id"]
     response = client.get(f"{CUSTOMERS}/{customer_id}/transactions", headers=admin)
     assert response.status_code == 200
@@ -139,12 +131,12 @@ def test_history_lists_ledger_entries_newest_first(client, shop, admin):
     assert [e["transaction_reference"] for e in paged["items"]] == ["order-1"]
 
 
-def test_history_is_conditional_too(client, shop, admin):
+def test_history_is_conditional_too(client, shop, admin, till):
     customer_id = client.get(CUSTOMERS, headers=admin).json["items"][0]["customer_id"]
     url = f"{CUSTOMERS}/{customer_id}/transactions"
     etag = client.get(url, headers=admin).headers["ETag"]
     assert client.get(url, headers={**admin, "If-None-Match": etag}).status_code == 304
-    redeem(client, shop, 5, "order-3")  # the customer's own version: no settling needed
+    till.redeem(5, "order-3", expect=(200, 201))  # the customer's own version: no settling
     assert client.get(url, headers={**admin, "If-None-Match": etag}).status_code == 200
 
 

@@ -7,8 +7,14 @@ import pytest
 from service import create_app, demo
 from service.db import connect
 
-from .conftest import throwaway_database
-from .helpers import assert_ledger_agrees_with_balances, balance_rows, ledger_count
+from .harness import throwaway_database
+from .helpers import (
+    Till,
+    assert_ledger_agrees_with_balances,
+    balance_rows,
+    ledger_count,
+    sign_in,
+)
 
 
 def run_cli(app, *args, input=None):
@@ -36,11 +42,7 @@ def test_seed_then_redeem_twenty_as_in_the_notes(fresh):
     card = client.get("/api/loyalty/phone-lookup?phone=+447306506797", headers=headers).json
     assert (card["points_balance"], card["total_points_redeemed"]) == (200, 1025)
 
-    redeemed = client.post(
-        "/api/customer/loyalty/redeem",
-        json={"phone": "+447306506797", "points": 20, "transaction_reference": "notes-1"},
-        headers=headers,
-    ).json
+    redeemed = Till(client, key, "+447306506797").redeem(20, "notes-1").json
     assert (redeemed["points_balance"], redeemed["total_points_redeemed"]) == (180, 1045)
 
     with closing(connect(database)) as conn:
@@ -61,11 +63,7 @@ def test_seed_then_redeem_twenty_as_in_the_notes(fresh):
         == 180
     )
 
-    sign_in = client.post(
-        "/api/admin/session",
-        json={"tenant": "demo", "email": demo.DEMO_ADMIN_EMAIL, "password": "demo-password"},
-    )
-    token = sign_in.json["token"]
+    token = sign_in(client, "demo", demo.DEMO_ADMIN_EMAIL, "demo-password").json["token"]
     listing = client.get("/api/admin/customers", headers={"Authorization": f"Bearer {token}"}).json
     assert listing["total"] == 37
     assert listing["items"][0]["phone"] == "+447306506797"  # the last one changed

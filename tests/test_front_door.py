@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .browser import database_url
+from .harness import database_url
 from .helpers import assert_no_store
 
 

@@ -5,7 +5,9 @@ import subprocess
 
 import pytest
 
-from .browser import ROOT
+from .harness import ROOT
+
+pytestmark = pytest.mark.pure  # no database: see conftest.py
 
 NODE = shutil.which("node")
 

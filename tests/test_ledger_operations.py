@@ -2,33 +2,20 @@
 
 import pytest
 
-from .helpers import assert_no_store, assert_problem, ledger_count
+from .helpers import EARN, assert_no_store, assert_problem, ledger_count
 
 PHONE = "+447306506797"
-EARN = "/api/customer/loyalty/earn"
-REDEEM = "/api/customer/loyalty/redeem"
-
-
-def post(client, shop, url, **body):
-    return client.post(url, json=body, headers=shop.pos_headers)
 
 
 def card(client, shop, phone=PHONE):
-    return client.get(
-        "/api/loyalty/phone-lookup", query_string={"phone": phone}, headers=shop.pos_headers
-    ).json
-
-
-def reverse_url(reference):
-    return f"{REDEEM}/{reference}/reverse"
+    return shop.till(client).lookup(phone).json
 
 
 # ---- earn ------------------------------------------------------------------------------
 
 
 def test_earning_enrols_an_unknown_phone(client, shop):
-    response = post(client, shop, EARN, phone="07306 506797", points=50,
-                    transaction_reference="order-1", name="Alex")  # fmt: skip
+    response = shop.till(client).earn(50, "order-1", phone="07306 506797", name="Alex")
     assert response.status_code == 201, response.json
     assert_no_store(response)
     body = response.json
@@ -41,26 +28,20 @@ def test_earning_enrols_an_unknown_phone(client, shop):
 
 def test_earning_adds_to_a_known_customer_and_replays(client, shop):
     shop.add_customer(PHONE, points=100)
-    first = post(client, shop, EARN, phone=PHONE, points=25, transaction_reference="order-2")
-    again = post(client, shop, EARN, phone=PHONE, points=25, transaction_reference="order-2")
+    first = shop.till(client, PHONE).earn(25, "order-2")
+    again = shop.till(client, PHONE).earn(25, "order-2")
     assert first.json["points_balance"] == 125
     assert again.status_code == 200
     assert again.json == {**first.json, "replayed": True}
-    other = post(client, shop, EARN, phone=PHONE, points=30, transaction_reference="order-2")
+    other = shop.till(client, PHONE).earn(30, "order-2")
     assert_problem(other, 422, "transaction_reference_reused")
     assert card(client, shop)["points_balance"] == 125
 
 
 def test_earn_and_redeem_references_are_separate(client, shop):
     shop.add_customer(PHONE, points=100)
-    assert (
-        post(client, shop, EARN, phone=PHONE, points=10, transaction_reference="o-1").status_code
-        == 201
-    )
-    assert (
-        post(client, shop, REDEEM, phone=PHONE, points=10, transaction_reference="o-1").status_code
-        == 201
-    )
+    assert shop.till(client, PHONE).earn(10, "o-1").status_code == 201
+    assert shop.till(client, PHONE).redeem(10, "o-1").status_code == 201
 
 
 @pytest.mark.parametrize("change", [{"points": 0}, {"points": "5"}, {"name": ""}, {"x": 1}])
@@ -77,54 +58,43 @@ def test_earn_validation(client, shop, change):
 def redeemed(client, shop):
     """A customer with 200 earned who redeemed 80 for order-9."""
     shop.add_customer(PHONE, points=200)
-    assert (
-        post(
-            client, shop, REDEEM, phone=PHONE, points=80, transaction_reference="order-9"
-        ).status_code
-        == 201
-    )
+    assert shop.till(client, PHONE).redeem(80, "order-9").status_code == 201
     return shop
 
 
 def test_full_reversal_gives_everything_back(client, redeemed):
-    response = post(client, redeemed, reverse_url("order-9"), reason="order refunded")
+    response = redeemed.till(client).reverse("order-9", reason="order refunded")
     assert response.status_code == 201, response.json
     body = response.json
     assert body["points_reversed"] == 80
     assert body["points_balance"] == 200
     assert body["total_points_redeemed"] == 0
-    again = post(client, redeemed, reverse_url("order-9"), reason="order refunded")
+    again = redeemed.till(client).reverse("order-9", reason="order refunded")
     assert again.status_code == 200
     assert again.json == {**body, "replayed": True}
 
 
 def test_partial_reversals_never_exceed_the_redemption(client, redeemed):
-    first = post(
-        client, redeemed, reverse_url("order-9"), points=30, transaction_reference="refund-1"
-    )
-    second = post(
-        client, redeemed, reverse_url("order-9"), points=50, transaction_reference="refund-2"
-    )
+    first = redeemed.till(client).reverse("order-9", points=30, transaction_reference="refund-1")
+    second = redeemed.till(client).reverse("order-9", points=50, transaction_reference="refund-2")
     assert (first.status_code, second.status_code) == (201, 201)
     assert second.json["points_balance"] == 200
-    too_much = post(
-        client, redeemed, reverse_url("order-9"), points=1, transaction_reference="refund-3"
-    )
+    too_much = redeemed.till(client).reverse("order-9", points=1, transaction_reference="refund-3")
     body = assert_problem(too_much, 409, "reversal_exceeds_redemption")
     assert body["points_remaining"] == 0
     assert card(client, redeemed)["total_points_redeemed"] == 0
 
 
 def test_over_reversal_in_one_go_is_refused(client, redeemed):
-    response = post(client, redeemed, reverse_url("order-9"), points=81)
+    response = redeemed.till(client).reverse("order-9", points=81)
     assert_problem(response, 409, "reversal_exceeds_redemption")
     assert card(client, redeemed)["points_balance"] == 120
 
 
 def test_reversing_an_unknown_or_foreign_redemption_is_not_found(client, redeemed, make_shop):
-    assert_problem(post(client, redeemed, reverse_url("order-404")), 404, "transaction_not_found")
+    assert_problem(redeemed.till(client).reverse("order-404"), 404, "transaction_not_found")
     other = make_shop()
-    assert_problem(post(client, other, reverse_url("order-9")), 404, "transaction_not_found")
+    assert_problem(other.till(client).reverse("order-9"), 404, "transaction_not_found")
     assert card(client, redeemed)["points_balance"] == 120
 
 
@@ -194,7 +164,7 @@ def test_adjusting_another_tenants_customer_is_not_found(client, make_shop, adju
 
 
 def test_pos_history_lists_every_operation_newest_first(client, redeemed, adjust):
-    post(client, redeemed, reverse_url("order-9"), points=20)
+    redeemed.till(client).reverse("order-9", points=20)
     adjust(redeemed, customer_id(client, redeemed), points=-5, reason="fix")
     response = client.get(
         "/api/loyalty/transactions",
@@ -229,7 +199,7 @@ def test_pos_history_of_unknown_phone_is_not_found(client, shop):
 
 def test_every_customer_has_an_opening_entry(client, shop):
     shop.add_customer(PHONE)
-    post(client, shop, EARN, phone="+447306506798", points=5, transaction_reference="o-5")
+    shop.till(client).earn(5, "o-5", phone="+447306506798")
     with shop.conn.cursor() as cur:
         cur.execute(
             "SELECT COUNT(*) AS n FROM customers c WHERE c.tenant_id = %s AND NOT EXISTS ("

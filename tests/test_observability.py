@@ -16,8 +16,9 @@ from service import create_app
 from service.config import DatabaseSettings
 from service.webhooks import add_endpoint
 
-from .browser import ROOT, ApiProcess, database_url, free_port
-from .helpers import Receiver
+from .browser import ApiProcess
+from .harness import ROOT, database_url, free_port
+from .helpers import Receiver, Till
 
 PHONE = "+447306506797"
 # The digits a phone number shows in any spelling (E.164, national, URL-encoded).
@@ -114,25 +115,16 @@ def hooked_shop(shop):
         cur.execute("UPDATE webhook_endpoints SET removed_at = NOW(6) WHERE removed_at IS NULL")
 
 
-def redeem(url, shop, reference, points=20, **headers):
-    return requests.post(
-        f"{url}/api/customer/loyalty/redeem",
-        json={"phone": PHONE, "points": points, "transaction_reference": reference},
-        headers={**shop.pos_headers, **headers},
-        timeout=10,
-    )
+def till(url, shop, request_id: str | None = None) -> Till:
+    """The shop's till over HTTP, serving PHONE, naming its requests ``request_id`` if given."""
+    return Till(url, shop.key, PHONE, headers={"X-Request-ID": request_id} if request_id else {})
 
 
 def test_request_and_points_change_lines(observed_api, hooked_shop):
     shop, _receiver = hooked_shop
-    lookup = requests.get(
-        f"{observed_api.url}/api/loyalty/phone-lookup",
-        params={"phone": PHONE},
-        headers={**shop.pos_headers, "X-Request-ID": "lookup-1"},
-        timeout=10,
-    )
-    first = redeem(observed_api.url, shop, "obs-1", **{"X-Request-ID": "till-1.redeem"})
-    replay = redeem(observed_api.url, shop, "obs-1")
+    lookup = till(observed_api.url, shop, "lookup-1").lookup()
+    first = till(observed_api.url, shop, "till-1.redeem").redeem(20, "obs-1")
+    replay = till(observed_api.url, shop).redeem(20, "obs-1")
     assert (lookup.status_code, first.status_code, replay.status_code) == (200, 201, 200)
     assert first.headers["X-Request-ID"] == "till-1.redeem"
 
@@ -182,7 +174,7 @@ def test_metrics_count_a_redeem_across_workers(observed_api, hooked_shop):
     assert before.headers["Content-Type"].startswith("text/plain")
     # Several requests, so both workers serve some; the scrape adds their files up.
     for i in range(4):
-        assert redeem(observed_api.url, shop, f"metrics-{i}", points=5).status_code == 201
+        assert till(observed_api.url, shop).redeem(5, f"metrics-{i}").status_code == 201
     after = requests.get(f"{observed_api.url}/metrics", timeout=10).text
 
     def counted(text, name, **labels):
@@ -223,7 +215,7 @@ def test_a_503_is_counted_by_reason(database):
 
 def test_webhook_delivery_lines_carry_the_request_id(observed_api, hooked_shop, database):
     shop, receiver = hooked_shop
-    response = redeem(observed_api.url, shop, "hooked-1", **{"X-Request-ID": "till-9.hook"})
+    response = till(observed_api.url, shop, "till-9.hook").redeem(20, "hooked-1")
     assert response.status_code == 201
     worker = subprocess.run(  # noqa: S603 (a fixed command line)
         [str(Path(sys.executable).parent / "flask"), "--app", "service", "webhooks", "deliver",

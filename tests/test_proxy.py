@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, ROOT, ApiProcess, free_port
-from .conftest import ADMIN_PASSWORD
+from .browser import ApiProcess, chromium, sign_in_page
+from .harness import ROOT, free_port
+from .helpers import ADMIN_PASSWORD
 
 NGINX = "/usr/sbin/nginx"
 SITE = ROOT / "deploy" / "nginx-loyalty.conf"
@@ -295,19 +296,11 @@ def test_the_admin_app_signs_in_and_lists_customers_through_the_proxy(proxied, s
     """In Chromium: the app, its modules and its API calls all come from nginx's one origin."""
     sync_api = pytest.importorskip("playwright.sync_api")
     shop.add_customer(PHONE, points=75, name="Proxy Customer")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            api_statuses = []
-            page.on("response", lambda r: "/api/" in r.url and api_statuses.append(r.status))
-            page.goto(f"{proxied.url}/#/{shop.tenant.slug}/admin/customers")
-            page.get_by_label("Tenant").fill(shop.tenant.slug)
-            page.get_by_label("Email").fill(shop.admin_email)
-            page.get_by_label("Password").fill(ADMIN_PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            row = page.locator("#customers tbody tr", has_text="Proxy Customer")
-            sync_api.expect(row).to_contain_text("75")
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page()
+        api_statuses = []
+        page.on("response", lambda r: "/api/" in r.url and api_statuses.append(r.status))
+        sign_in_page(page, proxied.url, shop.tenant.slug, shop.admin_email, ADMIN_PASSWORD)
+        row = page.locator("#customers tbody tr", has_text="Proxy Customer")
+        sync_api.expect(row).to_contain_text("75")
     assert api_statuses and set(api_statuses) <= {200, 304}

@@ -11,10 +11,8 @@ from flask_limiter import RequestLimit
 
 from service import auth, create_app
 
-from .conftest import ADMIN_PASSWORD
 from .helpers import assert_problem
 
-SESSION = "/api/admin/session"
 LOOKUP = "/api/loyalty/phone-lookup"
 
 
@@ -22,11 +20,6 @@ def from_address(client, address: str):
     """A test client whose requests come from ``address``."""
     client.environ_base["REMOTE_ADDR"] = address
     return client
-
-
-def sign_in(client, shop, password=ADMIN_PASSWORD, email=None):
-    body = {"tenant": shop.tenant.slug, "email": email or shop.admin_email, "password": password}
-    return client.post(SESSION, json=body)
 
 
 def assert_rate_limited(response) -> None:
@@ -39,20 +32,20 @@ def test_wrong_passwords_for_one_account_are_limited(app, shop):
     attempts = app.config["SIGN_IN_LIMIT_PER_ACCOUNT"].split()[0]
     client = from_address(app.test_client(), "192.0.2.10")
     for _ in range(int(attempts)):
-        assert_problem(sign_in(client, shop, "wrong password"), 401, "unauthorized")
-    assert_rate_limited(sign_in(client, shop, "wrong password"))
+        assert_problem(shop.sign_in(client, "wrong password"), 401, "unauthorized")
+    assert_rate_limited(shop.sign_in(client, "wrong password"))
     # Even the right password waits now, and so does the same account from elsewhere:
-    assert_rate_limited(sign_in(client, shop))
-    assert_rate_limited(sign_in(from_address(app.test_client(), "192.0.2.11"), shop))
+    assert_rate_limited(shop.sign_in(client))
+    assert_rate_limited(shop.sign_in(from_address(app.test_client(), "192.0.2.11")))
     # ... written in another case or with spaces (one normal form):
-    assert_rate_limited(sign_in(client, shop, email=f" {shop.admin_email.upper()}"))
+    assert_rate_limited(shop.sign_in(client, email=f" {shop.admin_email.upper()}"))
 
 
 def test_successful_sign_ins_do_not_count_against_the_account(app, shop):
     client = from_address(app.test_client(), "192.0.2.12")
     attempts = int(app.config["SIGN_IN_LIMIT_PER_ACCOUNT"].split()[0])
     for _ in range(attempts + 1):
-        assert sign_in(client, shop).status_code == 200
+        assert shop.sign_in(client).status_code == 200
 
 
 def test_sign_ins_from_one_address_are_limited(app, make_shop):
@@ -60,11 +53,11 @@ def test_sign_ins_from_one_address_are_limited(app, make_shop):
     client = from_address(app.test_client(), "192.0.2.20")
     attempts = int(app.config["SIGN_IN_LIMIT_PER_ADDRESS"].split()[0])
     for i in range(attempts):
-        response = sign_in(client, shop, "wrong", email=f"nobody{i}@x.test")
+        response = shop.sign_in(client, "wrong", email=f"nobody{i}@x.test")
         assert_problem(response, 401, "unauthorized")
-    assert_rate_limited(sign_in(client, shop))
+    assert_rate_limited(shop.sign_in(client))
     # Another address is not affected.
-    assert sign_in(from_address(app.test_client(), "192.0.2.21"), shop).status_code == 200
+    assert shop.sign_in(from_address(app.test_client(), "192.0.2.21")).status_code == 200
 
 
 def test_failed_pos_keys_from_one_address_are_limited(app, shop):
@@ -98,12 +91,12 @@ def test_a_sign_in_waits_briefly_for_a_password_check_then_answers_busy(app, sho
     client = from_address(app.test_client(), "192.0.2.40")
     assert auth.PASSWORD_CHECKS.acquire(timeout=5)
     try:
-        response = sign_in(client, shop)
+        response = shop.sign_in(client)
     finally:
         auth.PASSWORD_CHECKS.release()
     assert_problem(response, 503, "sign_in_busy")
     assert int(response.headers["Retry-After"]) >= 1
-    assert sign_in(client, shop).status_code == 200
+    assert shop.sign_in(client).status_code == 200
 
 
 def test_concurrent_sign_ins_all_answer(app, shop):
@@ -112,7 +105,7 @@ def test_concurrent_sign_ins_all_answer(app, shop):
 
     def one(i):
         client = from_address(app.test_client(), f"192.0.2.{50 + i}")
-        statuses.append(sign_in(client, shop).status_code)
+        statuses.append(shop.sign_in(client).status_code)
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(6)]
     for t in threads:
@@ -147,9 +140,9 @@ def test_a_shared_store_limits_across_processes(database, shop, redis_prefix):
     a = from_address(first.test_client(), "198.51.100.1")
     b = from_address(second.test_client(), "198.51.100.2")
     for client in (a, b, a):
-        assert_problem(sign_in(client, shop, "wrong password"), 401, "unauthorized")
-    assert_rate_limited(sign_in(b, shop))
-    assert_rate_limited(sign_in(a, shop))
+        assert_problem(shop.sign_in(client, "wrong password"), 401, "unauthorized")
+    assert_rate_limited(shop.sign_in(b))
+    assert_rate_limited(shop.sign_in(a))
     keys = list(
         redis.Redis.from_url("redis://127.0.0.1:6379/0").scan_iter(match=f"*{redis_prefix}*")
     )
@@ -174,7 +167,7 @@ def test_requests_no_limit_applies_to_never_reach_the_limiter(app, client, shop,
         == 200
     )
     assert len(checked) == 1  # an unknown key: checked, then known
-    token = sign_in(client, shop).json["token"]
+    token = shop.sign_in(client).json["token"]
     assert len(checked) == 3  # a sign-in: per address and per account
     checked.clear()
     assert (
@@ -199,7 +192,7 @@ def test_an_answer_that_was_not_limited_says_nothing_about_retrying(app, shop):
     lookup = client.get(LOOKUP, query_string={"phone": phone}, headers=shop.pos_headers)
     assert lookup.status_code == 200
     assert "Retry-After" not in lookup.headers
-    signed_in = sign_in(client, shop)
+    signed_in = shop.sign_in(client)
     assert signed_in.status_code == 200
     assert "Retry-After" not in signed_in.headers
 
@@ -209,11 +202,11 @@ def test_a_limited_sign_in_is_told_when_the_window_frees_up(app, shop, monkeypat
     monkeypatch.setattr(time, "time", lambda: now[0])  # the limits' clock, and the answer's
     client = from_address(app.test_client(), "192.0.2.41")
     attempts = int(app.config["SIGN_IN_LIMIT_PER_ACCOUNT"].split()[0])
-    sign_in(client, shop, "wrong password")  # the oldest failure in the window
+    shop.sign_in(client, "wrong password")  # the oldest failure in the window
     now[0] += 60
     for _ in range(attempts - 1):
-        sign_in(client, shop, "wrong password")
-    limited = sign_in(client, shop, "wrong password")
+        shop.sign_in(client, "wrong password")
+    limited = shop.sign_in(client, "wrong password")
     assert_rate_limited(limited)
     # "10 per 15 minutes": the oldest failure, a minute old now, leaves the window in 14.
     assert 14 * 60 - 2 <= int(limited.headers["Retry-After"]) <= 14 * 60 + 1
@@ -227,13 +220,13 @@ def test_a_limited_request_is_answered_even_when_the_limits_store_fails_to_say_w
     client = from_address(app.test_client(), "192.0.2.42")
     attempts = int(app.config["SIGN_IN_LIMIT_PER_ACCOUNT"].split()[0])
     for _ in range(attempts):
-        sign_in(client, shop, "wrong password")
+        shop.sign_in(client, "wrong password")
 
     def store_gone(self):
         raise ConnectionError("the limits' store went away")
 
     # A limit's reset time is read from its store's window.
     monkeypatch.setattr(RequestLimit, "reset_at", property(store_gone))
-    limited = sign_in(client, shop, "wrong password")
+    limited = shop.sign_in(client, "wrong password")
     assert_rate_limited(limited)
     assert int(limited.headers["Retry-After"]) == 15 * 60

@@ -4,36 +4,21 @@ import json
 
 import pytest
 
-from .helpers import assert_no_store, assert_problem, balance_rows, ledger_count
+from .helpers import REDEEM, assert_no_store, assert_problem, balance_rows, ledger_count
 
-REDEEM = "/api/customer/loyalty/redeem"
 PHONE = "+447306506797"
 
 
-def redeem(client, shop, method="post", **body):
-    return getattr(client, method)(REDEEM, json=body, headers=shop.pos_headers)
-
-
 def balance(client, shop, phone=PHONE) -> int:
-    response = client.get(
-        "/api/loyalty/phone-lookup", query_string={"phone": phone}, headers=shop.pos_headers
-    )
-    return response.json["points_balance"]
+    return shop.till(client).lookup(phone).json["points_balance"]
 
 
 @pytest.mark.parametrize("method", ["post", "put"])
 def test_redeem_takes_points_and_logs_one_ledger_row(client, shop, method):
     shop.add_customer(PHONE, points=200)
     before = ledger_count(shop.conn, shop.tenant.id)
-    response = redeem(
-        client,
-        shop,
-        method,
-        phone="07306 506797",
-        points=20,
-        transaction_reference="order-1",
-        details={"till": 3},
-    )
+    till = shop.till(client)
+    response = till.redeem(20, "order-1", phone="07306 506797", method=method, details={"till": 3})
     assert response.status_code == 201, response.json
     assert_no_store(response)
     body = response.json
@@ -62,11 +47,9 @@ def test_redeem_takes_points_and_logs_one_ledger_row(client, shop, method):
 @pytest.mark.parametrize("retry_method", ["post", "put"])
 def test_retry_with_same_reference_replays_and_redeems_nothing(client, shop, retry_method):
     shop.add_customer(PHONE, points=200)
-    first = redeem(client, shop, phone=PHONE, points=20, transaction_reference="order-7")
-    redeem(client, shop, phone=PHONE, points=30, transaction_reference="order-8")
-    retry = redeem(
-        client, shop, retry_method, phone="07306506797", points=20, transaction_reference="order-7"
-    )
+    first = shop.till(client, PHONE).redeem(20, "order-7")
+    shop.till(client, PHONE).redeem(30, "order-8")
+    retry = shop.till(client).redeem(20, "order-7", phone="07306506797", method=retry_method)
     assert retry.status_code == 200
     assert retry.json == {**first.json, "replayed": True}
     assert balance(client, shop) == 150
@@ -75,13 +58,13 @@ def test_retry_with_same_reference_replays_and_redeems_nothing(client, shop, ret
 def test_same_reference_with_another_body_is_rejected(client, shop):
     shop.add_customer(PHONE, points=200)
     shop.add_customer("+447306506798", points=200)
-    redeem(client, shop, phone=PHONE, points=20, transaction_reference="order-9")
+    shop.till(client, PHONE).redeem(20, "order-9")
     for body in (
         {"phone": PHONE, "points": 25, "transaction_reference": "order-9"},
         {"phone": PHONE, "points": 20, "transaction_reference": "order-9", "details": {"a": 1}},
         {"phone": "+447306506798", "points": 20, "transaction_reference": "order-9"},
     ):
-        response = redeem(client, shop, **body)
+        response = shop.till(client).send("post", REDEEM, body)
         assert_problem(response, 422, "transaction_reference_reused")
     assert balance(client, shop) == 180
     assert balance(client, shop, "+447306506798") == 200
@@ -91,14 +74,14 @@ def test_references_belong_to_their_tenant(client, make_shop):
     one, two = make_shop(), make_shop()
     for shop in (one, two):
         shop.add_customer(PHONE, points=100)
-        response = redeem(client, shop, phone=PHONE, points=10, transaction_reference="order-1")
+        response = shop.till(client, PHONE).redeem(10, "order-1")
         assert response.status_code == 201
         assert response.json["replayed"] is False
 
 
 def test_not_enough_points_is_a_conflict_with_the_balance(client, shop):
     shop.add_customer(PHONE, points=15)
-    response = redeem(client, shop, phone=PHONE, points=20, transaction_reference="order-2")
+    response = shop.till(client, PHONE).redeem(20, "order-2")
     body = assert_problem(response, 409, "insufficient_points")
     assert body["points_balance"] == 15
     assert balance(client, shop) == 15
@@ -106,19 +89,19 @@ def test_not_enough_points_is_a_conflict_with_the_balance(client, shop):
 
 def test_redeeming_exactly_the_balance_leaves_zero(client, shop):
     shop.add_customer(PHONE, points=15)
-    response = redeem(client, shop, phone=PHONE, points=15, transaction_reference="order-3")
+    response = shop.till(client, PHONE).redeem(15, "order-3")
     assert response.json["points_balance"] == 0
 
 
 def test_unknown_customer_is_not_found_and_nothing_is_written(client, shop):
     before = ledger_count(shop.conn, shop.tenant.id)
-    response = redeem(client, shop, phone=PHONE, points=1, transaction_reference="order-4")
+    response = shop.till(client, PHONE).redeem(1, "order-4")
     assert_problem(response, 404, "customer_not_found")
     assert ledger_count(shop.conn, shop.tenant.id) == before
 
 
 def test_invalid_phone(client, shop):
-    response = redeem(client, shop, phone="not a phone", points=1, transaction_reference="o")
+    response = shop.till(client).redeem(1, "o", phone="not a phone")
     assert_problem(response, 422, "invalid_phone")
 
 
@@ -148,7 +131,7 @@ VALID = {"phone": PHONE, "points": 10, "transaction_reference": "order-5"}
 def test_invalid_fields_are_named_and_nothing_is_written(client, shop, change, field):
     shop.add_customer(PHONE, points=200)
     before = balance_rows(shop.conn)
-    response = redeem(client, shop, **{**VALID, **change})
+    response = shop.till(client).send("post", REDEEM, {**VALID, **change})
     body = assert_problem(response, 422, "validation_error")
     assert field in body["errors"]
     assert field in body["detail"]
@@ -158,7 +141,7 @@ def test_invalid_fields_are_named_and_nothing_is_written(client, shop, change, f
 @pytest.mark.parametrize("missing", ["phone", "points", "transaction_reference"])
 def test_missing_fields_are_named(client, shop, missing):
     body = {k: v for k, v in VALID.items() if k != missing}
-    problem = assert_problem(redeem(client, shop, **body), 422, "validation_error")
+    problem = assert_problem(shop.till(client).send("post", REDEEM, body), 422, "validation_error")
     assert missing in problem["errors"]
 
 
@@ -182,7 +165,7 @@ def test_body_over_16_kb_is_refused(client, shop):
 def test_cannot_redeem_another_tenants_customer(client, make_shop):
     mine, theirs = make_shop(), make_shop()
     theirs.add_customer(PHONE, points=500)
-    response = redeem(client, mine, phone=PHONE, points=100, transaction_reference="steal")
+    response = mine.till(client, PHONE).redeem(100, "steal")
     assert_problem(response, 404, "customer_not_found")
     assert balance(client, theirs) == 500
 

@@ -5,10 +5,8 @@ from urllib.parse import quote
 
 import pytest
 
-from .helpers import assert_problem, ledger_count
+from .helpers import REDEEM, assert_problem, ledger_count
 
-REDEEM = "/api/customer/loyalty/redeem"
-EARN = "/api/customer/loyalty/earn"
 PHONE = "+447306506797"
 
 # Pairs that a case- or accent-insensitive (or PAD SPACE) comparison would call equal.
@@ -23,23 +21,20 @@ LOOK_ALIKES = [
 ]
 
 
-def post(client, shop, url, **body):
-    return client.post(url, json=body, headers=shop.pos_headers)
-
-
 @pytest.mark.parametrize(("first", "second"), LOOK_ALIKES)
-@pytest.mark.parametrize("url", [REDEEM, EARN])
-def test_look_alike_references_are_different_orders(client, shop, url, first, second):
+@pytest.mark.parametrize("verb", ["redeem", "earn"])
+def test_look_alike_references_are_different_orders(client, shop, verb, first, second):
     shop.add_customer(PHONE, points=100)
-    one = post(client, shop, url, phone=PHONE, points=5, transaction_reference=first)
-    two = post(client, shop, url, phone=PHONE, points=5, transaction_reference=second)
+    change = getattr(shop.till(client, PHONE), verb)
+    one = change(5, first)
+    two = change(5, second)
     assert one.status_code == 201, one.json
     assert two.status_code == 201, two.json  # counted, not a replay of the first
     assert two.json["replayed"] is False
     assert two.json["transaction_reference"] == second
     assert two.json["transaction_id"] != one.json["transaction_id"]
     # And each still replays itself exactly.
-    again = post(client, shop, url, phone=PHONE, points=5, transaction_reference=second)
+    again = change(5, second)
     assert again.status_code == 200
     assert again.json["transaction_id"] == two.json["transaction_id"]
 
@@ -60,7 +55,7 @@ def test_look_alike_references_are_different_orders(client, shop, url, first, se
 def test_unprintable_or_padded_references_are_refused(client, shop, reference):
     shop.add_customer(PHONE, points=100)
     before = ledger_count(shop.conn, shop.tenant.id)
-    response = post(client, shop, REDEEM, phone=PHONE, points=5, transaction_reference=reference)
+    response = shop.till(client, PHONE).redeem(5, reference)
     body = assert_problem(response, 422, "validation_error")
     assert "transaction_reference" in body["errors"]
     assert ledger_count(shop.conn, shop.tenant.id) == before
@@ -80,7 +75,7 @@ def test_lone_surrogate_reference_is_refused(client, shop):
 )
 def test_every_accepted_reference_can_be_reversed(client, shop, reference):
     shop.add_customer(PHONE, points=100)
-    redeemed = post(client, shop, REDEEM, phone=PHONE, points=30, transaction_reference=reference)
+    redeemed = shop.till(client, PHONE).redeem(30, reference)
     assert redeemed.status_code == 201, redeemed.json
     url = f"{REDEEM}/{quote(reference, safe='')}/reverse"
     reversed_ = client.post(url, json={"points": 10}, headers=shop.pos_headers)
@@ -91,7 +86,7 @@ def test_every_accepted_reference_can_be_reversed(client, shop, reference):
 
 def test_reversal_url_reference_is_case_sensitive(client, shop):
     shop.add_customer(PHONE, points=100)
-    post(client, shop, REDEEM, phone=PHONE, points=30, transaction_reference="A-RED-1")
+    shop.till(client, PHONE).redeem(30, "A-RED-1")
     response = client.post(f"{REDEEM}/a-red-1/reverse", json={}, headers=shop.pos_headers)
     assert_problem(response, 404, "transaction_not_found")
 
@@ -99,6 +94,6 @@ def test_reversal_url_reference_is_case_sensitive(client, shop):
 def test_reference_reuse_with_look_alike_is_not_reported_as_reuse(client, shop):
     """A look-alike with another amount is a new order, not 'reference reused'."""
     shop.add_customer(PHONE, points=100)
-    post(client, shop, REDEEM, phone=PHONE, points=5, transaction_reference="inv-9")
-    response = post(client, shop, REDEEM, phone=PHONE, points=7, transaction_reference="INV-9")
+    shop.till(client, PHONE).redeem(5, "inv-9")
+    response = shop.till(client, PHONE).redeem(7, "INV-9")
     assert response.status_code == 201, response.json

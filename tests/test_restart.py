@@ -11,16 +11,15 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
-import requests
 
-from .browser import ROOT, ApiProcess
+from .browser import ApiProcess
+from .harness import GUNICORN, ROOT
 
 TILLS = 8
 HUP_AT, TERM_AT, STOP_AT = 1.0, 2.5, 5.0  # seconds into the run
@@ -103,24 +102,17 @@ class SocketActivatedApi(ApiProcess):
         self.url = f"http://127.0.0.1:{self.port}"
         self.env.update({"WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4", "LISTEN_FDS": "1"})
 
-    def start(self) -> None:
-        gunicorn = Path(sys.executable).parent / "gunicorn"
+    def spawn(self, log) -> subprocess.Popen:
         fd = self.listener.fileno()
-        self.process = subprocess.Popen(  # noqa: S603 (a fixed command line)
-            ["/bin/sh", "-c", f'LISTEN_PID=$$ exec "{gunicorn}" -c gunicorn.conf.py '
+        return subprocess.Popen(  # noqa: S603 (a fixed command line)
+            ["/bin/sh", "-c", f'LISTEN_PID=$$ exec "{GUNICORN}" -c gunicorn.conf.py '
              "'service:create_app()'"],
-            cwd=ROOT, env=self.env, stdout=self.log_path.open("a"), stderr=subprocess.STDOUT,
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             close_fds=False, preexec_fn=lambda: os.dup2(fd, 3),
         )  # fmt: skip
-        deadline = time.monotonic() + 60  # a busy 2-core machine boots gunicorn slowly
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{self.url}/readyz", timeout=5).ok:
-                    return
-            except requests.RequestException:
-                pass  # still booting: the request waits in the socket's backlog
-            time.sleep(0.1)
-        raise RuntimeError(f"gunicorn did not start; see {self.log_path}")
+
+    def start(self, timeout: float = 60) -> None:  # a busy 2-core machine boots gunicorn slowly
+        super().start(timeout)
 
     def close(self) -> None:
         self.stop()

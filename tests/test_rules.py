@@ -14,6 +14,8 @@ from service.rules import (
     reversible_points,
 )
 
+pytestmark = pytest.mark.pure  # no database: see conftest.py
+
 START = Totals(points_balance=100, total_points_earned=300, total_points_redeemed=200)
 
 

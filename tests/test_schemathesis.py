@@ -6,9 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import requests
-
-from .conftest import ADMIN_PASSWORD
 from .test_openapi import COMMITTED
 
 # Per operation and phase; about a minute on two cores. SCHEMATHESIS_EXAMPLES / _SEED override.
@@ -18,11 +15,7 @@ SEED = os.environ.get("SCHEMATHESIS_SEED", "20261125")
 
 def test_the_server_keeps_its_openapi_contract(gunicorn_server, shop, tmp_path):
     shop.add_customer("+447306506797", points=500)
-    session = requests.post(
-        f"{gunicorn_server}/api/admin/session",
-        json={"tenant": shop.tenant.slug, "email": shop.admin_email, "password": ADMIN_PASSWORD},
-        timeout=10,
-    )
+    session = shop.sign_in(gunicorn_server)
     assert session.status_code == 200, session.text
     command = [
         str(Path(sys.executable).parent / "schemathesis"), "run", str(COMMITTED),

@@ -9,15 +9,9 @@ from service.auth import create_admin
 from service.identities import normalize_email, normalize_slug
 from service.tenancy import create_tenant
 
-from .conftest import ADMIN_PASSWORD
-from .helpers import assert_problem
+from .helpers import ADMIN_PASSWORD, SESSION, assert_problem, sign_in
 
-SESSION = "/api/admin/session"
 CUSTOMERS = "/api/admin/customers"
-
-
-def sign_in(client, tenant, email, password=ADMIN_PASSWORD):
-    return client.post(SESSION, json={"tenant": tenant, "email": email, "password": password})
 
 
 def test_an_accented_tenant_does_not_sign_in_to_the_plain_one(client, shop):

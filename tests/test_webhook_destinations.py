@@ -11,7 +11,7 @@ import responses
 from service import webhooks
 from service.webhooks import DeliverySettings, add_endpoint, deliver_due
 
-from .test_webhooks import PHONE, deliveries, redeem
+from .test_webhooks import PHONE, deliveries
 
 FAST = DeliverySettings(base_delay=0, max_attempts=3, timeout=2)
 PUBLIC_IP = "93.184.215.14"
@@ -64,7 +64,7 @@ def test_add_refuses_urls_outside_the_public_internet(dns, shop, url):
 def test_a_name_that_does_not_resolve_yet_is_added_but_never_sent_to(client, dns, shop):
     shop.add_customer(PHONE, points=100)
     shop.endpoint_id, _ = add_endpoint(shop.conn, shop.tenant, "https://later.example/hook")
-    assert redeem(client, shop).status_code == 201
+    assert shop.till(client, PHONE).redeem(20, "order-1").status_code == 201
     assert deliver_due(shop.conn, settings=FAST).delivered == []
     assert len(responses.calls) == 0
     (row,) = deliveries(shop)
@@ -96,7 +96,7 @@ def test_delivery_checks_the_destination_again_after_dns(client, dns, shop):
     shop.endpoint_id = endpoint_id
     responses.add(responses.POST, "https://crm.example/hook", status=200)
     dns["crm.example"] = "127.0.0.1"  # the name now points inside (DNS rebinding)
-    assert redeem(client, shop).status_code == 201
+    assert shop.till(client, PHONE).redeem(20, "order-1").status_code == 201
     report = deliver_due(shop.conn, settings=FAST)
     assert report.delivered == []
     assert len(responses.calls) == 0
@@ -142,7 +142,7 @@ def test_the_connection_itself_is_checked(client, dns, shop, receiver):
 
     webhooks.socket.getaddrinfo, saved = rebinding, real_getaddrinfo
     try:
-        assert redeem(client, shop).status_code == 201
+        assert shop.till(client, PHONE).redeem(20, "order-1").status_code == 201
         report = deliver_due(shop.conn, settings=FAST)
     finally:
         webhooks.socket.getaddrinfo = saved
@@ -158,7 +158,7 @@ def test_a_local_receiver_is_reached_when_allowed(client, shop, receiver):
     url = f"http://127.0.0.1:{receiver.server_port}/hook"
     allowed = DeliverySettings(base_delay=0, max_attempts=3, timeout=2, allow_private_networks=True)
     shop.endpoint_id, _ = add_endpoint(shop.conn, shop.tenant, url, allow_private_networks=True)
-    assert redeem(client, shop).status_code == 201
+    assert shop.till(client, PHONE).redeem(20, "order-1").status_code == 201
     assert len(deliver_due(shop.conn, settings=allowed).delivered) == 1
     assert len(Receiver.received) == 1
     _forget_endpoints(shop)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from service.webhooks import add_endpoint
 
-from .browser import ROOT, database_url
+from .harness import ROOT, database_url
 from .helpers import Receiver
 
 PHONE = "+447306506797"
@@ -22,12 +22,7 @@ def test_sigterm_finishes_the_delivery_in_flight_and_claims_no_more(client, shop
         shop.conn, shop.tenant, receiver.url, allow_private_networks=True
     )
     for reference in ("stop-1", "stop-2"):
-        response = client.post(
-            "/api/customer/loyalty/redeem",
-            json={"phone": PHONE, "points": 10, "transaction_reference": reference},
-            headers=shop.pos_headers,
-        )
-        assert response.status_code == 201
+        shop.till(client, PHONE).redeem(10, reference, expect=201)
     worker = subprocess.Popen(  # noqa: S603 (a fixed command line)
         [str(Path(sys.executable).parent / "flask"), "--app", "service", "webhooks", "deliver",
          "--poll", "0.2"],

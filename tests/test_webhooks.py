@@ -39,12 +39,10 @@ def hooked(shop):
         cur.execute("UPDATE webhook_endpoints SET removed_at = NOW(6) WHERE removed_at IS NULL")
 
 
-def redeem(client, shop, points=20, reference="order-1"):
-    return client.post(
-        "/api/customer/loyalty/redeem",
-        json={"phone": PHONE, "points": points, "transaction_reference": reference},
-        headers=shop.pos_headers,
-    )
+@pytest.fixture
+def till(client, hooked):
+    """The hooked shop's till, serving PHONE."""
+    return hooked.till(client, PHONE)
 
 
 def deliveries(shop):
@@ -79,9 +77,9 @@ def verify_as_a_receiver(secret: str, headers, body: bytes, tolerance=300) -> di
 
 
 @responses.activate
-def test_delivery_is_signed_and_carries_the_change(client, hooked):
+def test_delivery_is_signed_and_carries_the_change(client, hooked, till):
     responses.post(HOOK, status=204)
-    redeem(client, hooked)
+    till.redeem(20, "order-1")
     report = deliver_due(hooked.conn, settings=FAST)
     assert len(report.delivered) == 1
     sent = responses.calls[0].request
@@ -96,9 +94,9 @@ def test_delivery_is_signed_and_carries_the_change(client, hooked):
 
 
 @responses.activate
-def test_a_tampered_body_fails_verification(client, hooked):
+def test_a_tampered_body_fails_verification(client, hooked, till):
     responses.post(HOOK, status=200)
-    redeem(client, hooked)
+    till.redeem(20, "order-1")
     deliver_due(hooked.conn, settings=FAST)
     sent = responses.calls[0].request
     with pytest.raises(AssertionError):
@@ -106,9 +104,9 @@ def test_a_tampered_body_fails_verification(client, hooked):
 
 
 @responses.activate
-def test_a_500_is_retried_with_backoff_then_delivered(client, hooked):
+def test_a_500_is_retried_with_backoff_then_delivered(client, hooked, till):
     responses.post(HOOK, status=500)
-    redeem(client, hooked)
+    till.redeem(20, "order-1")
     slow = DeliverySettings(base_delay=3600, max_attempts=3)
     report = deliver_due(hooked.conn, settings=slow)
     assert len(report.retrying) == 1
@@ -127,18 +125,18 @@ def test_a_500_is_retried_with_backoff_then_delivered(client, hooked):
 
 
 @responses.activate
-def test_a_timeout_is_retried(client, hooked):
+def test_a_timeout_is_retried(client, hooked, till):
     responses.post(HOOK, body=requests.exceptions.ReadTimeout("read timed out"))
-    redeem(client, hooked)
+    till.redeem(20, "order-1")
     report = deliver_due(hooked.conn, settings=FAST)
     assert len(report.retrying) == 1
     assert "ReadTimeout" in deliveries(hooked)[0]["last_error"]
 
 
 @responses.activate
-def test_gives_up_after_the_limit_and_can_be_retried_by_hand(app, client, hooked):
+def test_gives_up_after_the_limit_and_can_be_retried_by_hand(app, client, hooked, till):
     responses.post(HOOK, status=503)
-    redeem(client, hooked)
+    till.redeem(20, "order-1")
     for _ in range(FAST.max_attempts):
         deliver_due(hooked.conn, settings=FAST)
     [row] = deliveries(hooked)
@@ -155,36 +153,30 @@ def test_gives_up_after_the_limit_and_can_be_retried_by_hand(app, client, hooked
     assert deliver_due(hooked.conn, settings=FAST).delivered == [row["id"]]
 
 
-def test_no_event_when_the_change_does_not_commit(client, hooked, conn):
+def test_no_event_when_the_change_does_not_commit(client, hooked, conn, till):
     before = events(hooked)
-    assert redeem(client, hooked, points=5000).status_code == 409
+    assert till.redeem(5000, "order-1").status_code == 409
     with conn.cursor() as cur:
         cur.execute(
             "CREATE TRIGGER test_fail_ledger BEFORE INSERT ON phone_loyalty_transactions "
             "FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'boom'"
         )
     try:
-        assert redeem(client, hooked).status_code == 500
+        assert till.redeem(20, "order-1").status_code == 500
     finally:
         with conn.cursor() as cur:
             cur.execute("DROP TRIGGER test_fail_ledger")
     assert events(hooked) == before
-    assert redeem(client, hooked).status_code == 201
-    assert redeem(client, hooked).status_code == 200  # a replay changes nothing: no event
+    assert till.redeem(20, "order-1").status_code == 201
+    assert till.redeem(20, "order-1").status_code == 200  # a replay changes nothing: no event
     assert events(hooked) == before + 1
 
 
-def test_every_operation_emits_its_event(client, hooked, admin_headers):
-    client.post(
-        "/api/customer/loyalty/earn",
-        json={"phone": PHONE, "points": 10, "transaction_reference": "e-1"},
-        headers=hooked.pos_headers,
-    )
-    redeem(client, hooked)
-    client.post("/api/customer/loyalty/redeem/order-1/reverse", json={}, headers=hooked.pos_headers)
-    customer_id = client.get(
-        "/api/loyalty/phone-lookup", query_string={"phone": PHONE}, headers=hooked.pos_headers
-    ).json["customer_id"]
+def test_every_operation_emits_its_event(client, hooked, admin_headers, till):
+    till.earn(10, "e-1")
+    till.redeem(20, "order-1")
+    till.reverse("order-1")
+    customer_id = till.lookup().json["customer_id"]
     client.post(
         f"/api/admin/customers/{customer_id}/adjustments",
         json={"points": 3, "reason": "goodwill"},
@@ -201,19 +193,19 @@ def test_every_operation_emits_its_event(client, hooked, admin_headers):
 def test_other_tenants_endpoints_hear_nothing(client, hooked, make_shop):
     other = make_shop()
     other.add_customer(PHONE, points=50)
-    redeem(client, other)
+    other.till(client, PHONE).redeem(20, "order-1")
     assert deliveries(hooked) == []
 
 
 @responses.activate
-def test_two_workers_never_deliver_one_event_twice(client, hooked, database):
+def test_two_workers_never_deliver_one_event_twice(client, hooked, database, till):
     def slow_ok(request):
         time.sleep(0.05)  # both workers are busy at once
         return (200, {}, "")
 
     responses.add_callback(responses.POST, HOOK, callback=slow_ok)
     for i in range(12):
-        assert redeem(client, hooked, points=1, reference=f"order-{i}").status_code == 201
+        assert till.redeem(1, f"order-{i}").status_code == 201
 
     reports = []
 

@@ -4,27 +4,20 @@ They need the cluster of ``scripts/cluster.py`` running and ``DATABASE_URL`` at 
 writer port, which ``make test-cluster`` arranges; the tests kill and restart its nodes.
 """
 
-import importlib.util
 import os
 from contextlib import closing
 from dataclasses import replace
-from pathlib import Path
 
 import pymysql
 import pytest
 
+from scripts import cluster
 from service.db import connect
 
 from ..browser import ApiProcess
 
 # Collected only when asked for: these tests kill database nodes.
 collect_ignore_glob = [] if os.environ.get("LOYALTY_CLUSTER_TESTS") else ["test_*.py"]
-
-_spec = importlib.util.spec_from_file_location(
-    "cluster", Path(__file__).resolve().parents[2] / "scripts" / "cluster.py"
-)
-cluster = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cluster)
 
 
 @pytest.fixture(scope="session")

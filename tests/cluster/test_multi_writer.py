@@ -9,10 +9,9 @@ customers to conflict on, so none of them gets 503 database_busy.
 from collections import Counter
 from dataclasses import replace
 
-import requests
-
 from service.audit import verify_ledger
 
+from ..helpers import Till
 from ..test_concurrency import run_together
 from .conftest import cluster, connect_node, text, wait_cluster_settled
 
@@ -28,12 +27,7 @@ def test_thirty_two_tills_on_three_writers_stay_correct_without_busy_answers(
     api = gunicorn_on(replace(database, port=cluster.MULTI_WRITER_PORT))
 
     def call(i):
-        return requests.post(
-            f"{api.url}/api/customer/loyalty/redeem",
-            json={"phone": phones[i % CUSTOMERS], "points": 1, "transaction_reference": f"o-{i}"},
-            headers=shop.pos_headers,
-            timeout=30,
-        )
+        return Till(api.url, shop.key, phones[i % CUSTOMERS], timeout=30).redeem(1, f"o-{i}")
 
     before = {node: galera.wsrep_status(node) for node in cluster.NODES}
     answers = {}

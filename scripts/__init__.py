@@ -1,0 +1,1 @@
+"""Operator scripts; cluster.py is also imported by the cluster tests (tests/cluster/)."""
