@@ -17,6 +17,8 @@ from service.rules import (
     take_from_balance,
 )
 
+pytestmark = pytest.mark.pure
+
 
 def programme(**changes) -> Programme:
     settings = {
