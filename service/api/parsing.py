@@ -14,6 +14,8 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, abort
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
+from .strict_query import query_arguments
+
 try:  # what gunicorn raises while a body is read that is not framed as HTTP says
     from gunicorn.http.errors import ParseException as _BodyFramingError
 except ImportError:  # another server: its own errors are OSError or ValueError
@@ -66,7 +68,18 @@ def _malformed(message: str) -> typing.NoReturn:
 
 
 class StrictJsonParser(FlaskParser):
-    """FlaskParser whose JSON location refuses other media types (415) and oversize (413)."""
+    """FlaskParser whose JSON location refuses other media types (415) and oversize (413),
+    and whose query location is read strictly (``strict_query``): unknown parameters are
+    refused by the schema's own ``unknown = RAISE``, as unknown body fields are."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {  # noqa: RUF012 (webargs' convention)
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": None,
+        "querystring": None,
+    }
+
+    def load_querystring(self, req, schema):
+        return query_arguments(req.args, schema)
 
     def _raw_load_json(self, req):
         chunked = "chunked" in req.headers.get("Transfer-Encoding", "").lower()

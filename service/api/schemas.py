@@ -10,6 +10,7 @@ from datetime import UTC
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from ..exceptions import InvalidPhone
+from .strict_query import QueryInteger
 
 MAX_POINTS = 1_000_000
 MAX_DETAILS_BYTES = 4096
@@ -375,8 +376,8 @@ class AdminSessionSchema(Schema):
 
 
 class PageQuerySchema(StrictSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    page = QueryInteger(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = QueryInteger(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class CustomerListQuerySchema(StrictSchema):
@@ -385,7 +386,7 @@ class CustomerListQuerySchema(StrictSchema):
         validate=validate.Length(max=100),
         metadata={"description": "A phone number, its beginning or last digits, or name words"},
     )
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    per_page = QueryInteger(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(
         load_default=None,
         validate=validate.Length(min=1, max=500),
