@@ -104,8 +104,8 @@ REFERENCE_RULES = (
     f"1 to {MAX_REFERENCE_LENGTH} characters: letters, digits, punctuation, symbols and inner "
     "spaces (`/` too); no leading or trailing space, no control or invisible formatting "
     "character (Unicode Cc, Cf, Zl, Zp on any plane: tab, newline, soft hyphen, zero-width "
-    "space, tag characters...), no unassigned code point and no unpaired surrogate. Compared byte for byte: `A-1` and `a-1`, `é` and `e`, are "
-    "different orders."
+    "space, tag characters...), no unassigned code point and no unpaired surrogate. Compared "
+    "byte for byte: `A-1` and `a-1`, `é` and `e`, are different orders."
 )
 
 
