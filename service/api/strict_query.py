@@ -2,7 +2,8 @@
 twice, or an integer written other than in ASCII digits is a 422, never ignored or guessed at.
 
 webargs' defaults would ignore unknown parameters, take the first of repeated ones, and read
-integers with Python's ``int()``, which takes ``+10``, `` 10`` and Arabic-Indic ten (U+0661 U+0660) alike.
+integers with Python's ``int()``, which takes ``+10``, `` 10`` and Arabic-Indic digits
+(U+0661 U+0660) as 10 alike.
 """
 
 import re
