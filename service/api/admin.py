@@ -251,6 +251,7 @@ class Adjustments(MethodView):
 class Refunds(MethodView):
     @admin_points_change(
         body=ReverseRequestSchema,
+        body_required=False,  # every field is optional: no body gives back all that is left
         response=ReversalSchema,
         description="Points given back",
         problems=REVERSAL_PROBLEMS,

@@ -112,6 +112,7 @@ class Earn(MethodView):
 class Reverse(MethodView):
     @till_points_change(
         body=ReverseRequestSchema,
+        body_required=False,  # every field is optional: no body gives back all that is left
         response=ReversalSchema,
         description="Points given back",
         problems=REVERSAL_PROBLEMS,
