@@ -41,6 +41,8 @@ class DatabaseSettings:
             parts.scheme not in ("mysql", "mariadb", "mysql+pymysql")
             or not parts.path.strip("/")
             or port == -1
+            # "mysql:/db" or "mysql:///db" has no //host: refused, never read as localhost.
+            or not parts.hostname
         ):
             # The URL may hold a password: only its shape is repeated back.
             shown = re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url)
