@@ -10,6 +10,8 @@ bind = os.environ.get("BIND", "127.0.0.1:8000")
 # Requests spend most of their time waiting on MariaDB, so threads are cheap concurrency;
 # a few processes keep one slow request from holding up a whole worker.
 workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2, 4)))
+# The app reads it too: rate limits kept in memory are divided by the number of workers.
+os.environ["WEB_CONCURRENCY"] = str(workers)
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 30

@@ -56,7 +56,7 @@ class AdminSession(MethodView):
         response=AdminSessionSchema,
         problems={
             401: "unauthorized",
-            429: "rate_limited (per account and per client address)",
+            429: "rate_limited (per client address, per account and address, per account)",
             503: "sign_in_busy",
         },
     )

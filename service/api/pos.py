@@ -7,6 +7,8 @@ from flask.views import MethodView
 
 from ..auth import tenant_for_pos_key
 from ..db import get_conn
+from ..exceptions import Unauthorized
+from ..limits import refuse_wrong_pos_key
 from ..loyalty import (
     PointsChange,
     earn_points,
@@ -47,7 +49,11 @@ till_points_change = partial(api_endpoint, blp, security=POS_SECURITY, replay=Tr
 def authenticate_pos():
     # Credentials first: a request without a valid key learns nothing about its body.
     if request.method != "OPTIONS":
-        g.tenant = tenant_for_pos_key(get_conn(), request.headers.get("X-API-Key"))
+        try:
+            g.tenant = tenant_for_pos_key(get_conn(), request.headers.get("X-API-Key"))
+        except Unauthorized:
+            refuse_wrong_pos_key()  # counts it; 429 once the address sent too many
+            raise
 
 
 @blp.route("/loyalty/phone-lookup")
