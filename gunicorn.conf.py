@@ -34,6 +34,9 @@ errorlog = "-"
 # 414 problem+json), so only lines no client of this API sends get gunicorn's plain 414 (a front
 # proxy should refuse those first).
 limit_request_line = 8190
+# As many header fields as nginx (deploy/) passes on within its 32 KB of headers: a request it
+# accepted is answered by the app, never by gunicorn's HTML "too many headers" page.
+limit_request_fields = 10000
 # gunicorn's own lines (start, worker boot and exit) and the app's, on stderr in one format:
 # JSON, or text with LOG_FORMAT=text.
 logconfig_dict = {
