@@ -35,7 +35,7 @@ from sqlalchemy.pool import QueuePool
 from . import metrics
 from .config import DatabaseSettings
 from .exceptions import DatabaseBusy, DatabaseUnavailable, OutcomeUnknown, RetryableConflict
-from .mysql_codes import CONNECTION_FAILURES, LOCK_RACES
+from .mysql_codes import COMMIT_FAILURES, LOCK_RACES, UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def is_connection_failure(error: BaseException) -> bool:
     if isinstance(error, DeadlineExceeded | pymysql.err.InterfaceError):
         return True
     return isinstance(error, pymysql.err.OperationalError) and (
-        error.args[0] in CONNECTION_FAILURES
+        error.args[0] in UNAVAILABLE  # a Galera node not ready (1047) changed nothing either
     )
 
 
@@ -279,8 +279,9 @@ def _commit(conn) -> None:
     try:
         conn.commit()
     except pymysql.err.Error as error:
-        if is_connection_failure(error):
-            raise OutcomeUnknown(f"connection lost during COMMIT: {error}") from error
+        code = error.args[0] if error.args else None
+        if is_connection_failure(error) or code in COMMIT_FAILURES:
+            raise OutcomeUnknown(f"COMMIT failed or its answer was lost: {error}") from error
         raise
 
 
