@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import partial
 from typing import TypeVar
 
 import pymysql
@@ -33,6 +34,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.pool import QueuePool
 
 from . import metrics
+from .breaker import Breaker, is_slow_failure
 from .config import DatabaseSettings
 from .exceptions import DatabaseBusy, DatabaseUnavailable, OutcomeUnknown, RetryableConflict
 from .mysql_codes import COMMIT_FAILURES, LOCK_RACES, UNAVAILABLE
@@ -103,8 +105,17 @@ class DeadlineCursor(pymysql.cursors.DictCursor):
     """A dict cursor whose every statement waits at most until the request's deadline."""
 
     def execute(self, query, args=None):
-        _limit_waits(self.connection)
-        return super().execute(query, args)
+        breaker = getattr(self.connection, "breaker", None)  # a request's connection has one
+        try:
+            _limit_waits(self.connection)
+            result = super().execute(query, args)
+        except pymysql.err.Error as error:
+            if breaker is not None:
+                breaker.failed() if is_slow_failure(error) else breaker.answered()
+            raise
+        if breaker is not None:
+            breaker.answered()
+        return result
 
 
 def connect_kwargs(settings: DatabaseSettings, *, database: bool = True) -> dict:
@@ -222,6 +233,9 @@ def get_conn(time_budget: float | None = None):
     configured ``DB_TIMEOUT``. Raises DatabaseUnavailable when no connection can be had in time.
     """
     if "db_conn" not in g:
+        breaker = _breaker()  # see breaker.py: fail fast while the database is not answering
+        if not breaker.admit():
+            raise DatabaseUnavailable("the database stopped answering a moment ago")
         deadline = Deadline(time_budget or current_app.config["DB_TIMEOUT"])
         token = _checkout_deadline.set(deadline)
         try:
@@ -229,10 +243,30 @@ def get_conn(time_budget: float | None = None):
         except exc.TimeoutError as error:
             raise DatabaseBusy("no free database connection within the time budget") from error
         except (pymysql.err.Error, exc.DisconnectionError) as error:
+            breaker.failed()
             raise DatabaseUnavailable(f"cannot connect to the database: {error}") from error
         finally:
             _checkout_deadline.reset(token)
+        g.db_conn.dbapi_connection.breaker = breaker
     return g.db_conn
+
+
+def _breaker() -> Breaker:
+    breaker = current_app.extensions.get("db_breaker")
+    if breaker is None:
+        probe = partial(_ping, current_app.config["DATABASE"], current_app.config["DB_TIMEOUT"])
+        breaker = current_app.extensions.setdefault("db_breaker", Breaker(probe))
+    return breaker
+
+
+def _ping(settings: DatabaseSettings, timeout: float) -> None:
+    """Connect and ping on a connection of its own, waiting at most ``timeout`` for each."""
+    kwargs = {**connect_kwargs(settings), "connect_timeout": timeout}
+    conn = pymysql.connect(**kwargs, read_timeout=timeout, write_timeout=timeout)
+    try:
+        conn.ping(reconnect=False)
+    finally:
+        conn.close()
 
 
 def release(pooled, pool: QueuePool) -> None:
@@ -242,6 +276,8 @@ def release(pooled, pool: QueuePool) -> None:
     fail a request before being noticed."""
     raw = pooled.dbapi_connection
     if raw is None or not raw.open:
+        if getattr(raw, "breaker", None) is not None:
+            raw.breaker.failed()  # lost under BEGIN, COMMIT or ROLLBACK too (breaker.py)
         pooled.invalidate()
         pool.dispose()
     elif raw.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS:
