@@ -10,6 +10,8 @@ bind = os.environ.get("BIND", "127.0.0.1:8000")
 # Requests spend most of their time waiting on MariaDB, so threads are cheap concurrency;
 # a few processes keep one slow request from holding up a whole worker.
 workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2, 4)))
+# The app reads it too: rate limits kept in memory are divided by the number of workers.
+os.environ["WEB_CONCURRENCY"] = str(workers)
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 30
@@ -32,6 +34,9 @@ errorlog = "-"
 # 414 problem+json), so only lines no client of this API sends get gunicorn's plain 414 (a front
 # proxy should refuse those first).
 limit_request_line = 8190
+# As many header fields as nginx (deploy/) passes on within its 32 KB of headers: a request it
+# accepted is answered by the app, never by gunicorn's HTML "too many headers" page.
+limit_request_fields = 10000
 # gunicorn's own lines (start, worker boot and exit) and the app's, on stderr in one format:
 # JSON, or text with LOG_FORMAT=text.
 logconfig_dict = {

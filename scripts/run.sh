@@ -11,6 +11,10 @@ mkdir -p .local
 export SECRET_KEY="${SECRET_KEY:-$(cat .local/secret_key)}"
 # Log lines for a terminal; production keeps the default, one JSON object per line.
 export LOG_FORMAT="${LOG_FORMAT:-text}"
+# gunicorn runs several workers: the rate limits' counts are shared in Redis, so each limit
+# holds for the whole service (service/limits.py).
+scripts/ensure-redis.sh
+export RATELIMIT_STORAGE_URI=${RATELIMIT_STORAGE_URI:-redis://127.0.0.1:6379/0}
 
 seed_output=$("$BIN/loyalty" demo seed)
 pos_key=$(tail -n 1 <<<"$seed_output")

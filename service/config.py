@@ -41,6 +41,8 @@ class DatabaseSettings:
             parts.scheme not in ("mysql", "mariadb", "mysql+pymysql")
             or not parts.path.strip("/")
             or port == -1
+            # "mysql:/db" or "mysql:///db" has no //host: refused, never read as localhost.
+            or not parts.hostname
         ):
             # The URL may hold a password: only its shape is repeated back.
             shown = re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url)
@@ -126,6 +128,9 @@ def load_config() -> dict:
         "ADMIN_TOKEN_MAX_AGE": _integer("ADMIN_TOKEN_MAX_AGE", 12 * 3600, 60, problems),
         # How many proxies in front of us append to X-Forwarded-For (1 behind deploy/'s nginx).
         "TRUSTED_PROXY_HOPS": _integer("TRUSTED_PROXY_HOPS", 0, 0, problems),
+        # gunicorn's worker processes (gunicorn.conf.py sets it): limits kept in memory are
+        # divided by it (limits.py).
+        "WORKERS": _integer("WEB_CONCURRENCY", 1, 1, problems),
         "LOG_FORMAT": _choice("LOG_FORMAT", "json", LOG_FORMATS, problems),
         "LOG_LEVEL": _choice("LOG_LEVEL", "INFO", LOG_LEVELS, problems),
     }
@@ -136,11 +141,15 @@ def load_config() -> dict:
         "DATABASE": database,
         **settings,
         "CORS_ORIGINS": [o.strip() for o in origins.split(",") if o.strip()],
-        # Rate limits (service/limits.py), in flask-limiter's notation.
+        # Rate limits (service/api/limits.py), in flask-limiter's notation.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "SIGN_IN_LIMIT_PER_ADDRESS": os.environ.get("SIGN_IN_LIMIT_PER_ADDRESS", "20 per minute"),
+        # Failures per (account, address), and the ceiling for an account from everywhere.
+        "SIGN_IN_LIMIT_PER_ACCOUNT_AND_ADDRESS": os.environ.get(
+            "SIGN_IN_LIMIT_PER_ACCOUNT_AND_ADDRESS", "10 per 15 minutes"
+        ),
         "SIGN_IN_LIMIT_PER_ACCOUNT": os.environ.get(
-            "SIGN_IN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"
+            "SIGN_IN_LIMIT_PER_ACCOUNT", "200 per 15 minutes"
         ),
         "POS_KEY_FAILURE_LIMIT": os.environ.get("POS_KEY_FAILURE_LIMIT", "30 per minute"),
         # Webhooks may reach loopback/private/link-local addresses only when this is set.

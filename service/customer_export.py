@@ -2,6 +2,7 @@
 
 import csv
 import io
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 
@@ -37,8 +38,23 @@ def export_customers_csv(
 
 
 def spreadsheet_safe(value: str) -> str:
-    """The text with a leading apostrophe when a spreadsheet would read it as a formula."""
-    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+    """The text with a leading apostrophe when a spreadsheet would read it as a formula: its
+    first visible character, after spaces and invisible characters, is a formula trigger in
+    any width (full-width U+FF1D is "=" to a spreadsheet that folds widths; OWASP CSV
+    injection)."""
+    return "'" + value if _first_visible(value).startswith(FORMULA_TRIGGERS) else value
+
+
+def _first_visible(value: str) -> str:
+    """``value`` from its first character that is neither a space nor invisible (Zs, Cc, Cf,
+    Zl, Zp: tab and CR are triggers themselves), folded to its narrow form (NFKC)."""
+    for i, ch in enumerate(value):
+        if ch in FORMULA_TRIGGERS or unicodedata.category(ch) not in _SKIPPED_CATEGORIES:
+            return unicodedata.normalize("NFKC", value[i : i + 1])
+    return ""
+
+
+_SKIPPED_CATEGORIES = frozenset({"Zs", "Cc", "Cf", "Zl", "Zp"})
 
 
 def _export_row(card: dict) -> list:
@@ -57,5 +73,7 @@ def _export_row(card: dict) -> list:
 def csv_text(rows: list) -> str:
     """Rows as CSV text (CRLF line ends, as spreadsheets expect)."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    # Every text cell quoted: a spreadsheet that splits on ";" or "," cannot cut a formula
+    # out of the middle of a cell (numbers stay numbers).
+    csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC).writerows(rows)
     return buffer.getvalue()

@@ -89,10 +89,11 @@ def decode_cursor(cursor: str, kind: str) -> list:
         if data["k"] != kind or not isinstance(data["a"], list):
             raise ValueError("another listing's cursor")
         key = data["a"]
-        if kind == "recent":
-            key = [datetime.fromisoformat(key[0]), int(key[1])]
         if len(key) != len(customers.LISTINGS[kind]["key"]):
             raise ValueError("wrong length")
+        _check_cursor_parts(kind, key)
+        if kind == "recent":
+            key = [datetime.fromisoformat(key[0]), key[1]]
         return key
     except (ValueError, KeyError, TypeError, IndexError, binascii.Error) as exc:
         raise InvalidCursor(
@@ -191,3 +192,26 @@ def walk_customers(
         yield rows
         last = rows[-1]
         after = last["customer_id"] if kind == "recent" else last["sort_key"]
+
+
+# What each part of a listing's sort key is (store.customers.LISTINGS' "key"): a cursor is
+# decoded from client text, so every part is checked before it reaches SQL (issue 19, item 6).
+_CURSOR_PARTS = {
+    "recent": (str, int),  # updated_at (ISO 8601), balance row id
+    "phone_prefix": (str,),  # phone
+    "phone_suffix": (str, int),  # phone_rev, customer id
+    "name": (str, int),  # search term, customer id
+}
+MAX_CURSOR_ID = 2**63 - 1
+MAX_CURSOR_TEXT = 200
+
+
+def _check_cursor_parts(kind: str, key: list) -> None:
+    """Raise ValueError unless every part of ``key`` has its listing's type and a sane size."""
+    for part, expected in zip(key, _CURSOR_PARTS[kind], strict=True):
+        if type(part) is not expected:  # not bool for int, not float, list, dict or None
+            raise ValueError("a cursor part of the wrong type")
+        if expected is int and not 0 <= part <= MAX_CURSOR_ID:
+            raise ValueError("a cursor id out of range")
+        if expected is str and len(part) > MAX_CURSOR_TEXT:
+            raise ValueError("a cursor text too long")

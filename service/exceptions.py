@@ -116,3 +116,13 @@ class OutcomeUnknown(Exception):
 
     Only a retry with the same transaction_reference tells (it replays a stored change).
     """
+
+
+class RateLimited(LoyaltyError):
+    """Too many wrong attempts from this client address; ``retry_after`` seconds to wait."""
+
+    status, code, title = 429, "rate_limited", "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int):
+        super().__init__(detail)
+        self.retry_after = retry_after

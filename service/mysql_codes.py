@@ -18,3 +18,14 @@ LOCK_RACES = frozenset({ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK})
 CONNECTION_FAILURES = frozenset(
     {CR_CONNECTION_ERROR, CR_CONN_HOST_ERROR, CR_SERVER_GONE_ERROR, CR_SERVER_LOST}
 )
+
+# Galera: a node that is up but not Synced refuses every statement ("WSREP has not yet prepared
+# node for application use"): nothing it refused was done, like a connection that failed.
+ER_UNKNOWN_COM_ERROR = 1047
+# "Got error N during COMMIT" (a Galera node cut off from the cluster at COMMIT): whether the
+# transaction survives elsewhere is not known here.
+ER_ERROR_DURING_COMMIT = 1180
+
+NODE_NOT_READY = frozenset({ER_UNKNOWN_COM_ERROR})
+UNAVAILABLE = CONNECTION_FAILURES | NODE_NOT_READY
+COMMIT_FAILURES = frozenset({ER_ERROR_DURING_COMMIT})

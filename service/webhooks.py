@@ -85,6 +85,14 @@ def _refusal(address: str) -> str | None:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if ip.version == 6 and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
+    if ip.version == 6 and (ip.sixtofour or ip.teredo):
+        # 6to4 and Teredo carry an IPv4 address a relay may deliver to: judge that one too
+        # (for Teredo, the server and the client address both).
+        embedded = [ip.sixtofour] if ip.sixtofour else list(ip.teredo)
+        for inner in embedded:
+            reason = _refusal(str(inner))
+            if reason is not None:
+                return f"{reason} (inside {ip})"
     for kind in ("loopback", "link_local", "private", "multicast", "unspecified", "reserved"):
         if getattr(ip, f"is_{kind}"):
             return kind.replace("_", "-")

@@ -146,6 +146,7 @@ def gunicorn_server(database, tmp_path_factory):
     # Fuzzing signs in far more often than any admin (tests/test_rate_limits.py covers limits).
     api.env["SIGN_IN_LIMIT_PER_ADDRESS"] = "10000 per minute"
     api.env["SIGN_IN_LIMIT_PER_ACCOUNT"] = "10000 per minute"
+    api.env["SIGN_IN_LIMIT_PER_ACCOUNT_AND_ADDRESS"] = "10000 per minute"
     api.start()
     yield api.url
     api.stop()

@@ -73,7 +73,7 @@ class AdminSession(MethodView):
         response=AdminSessionSchema,
         problems={
             401: "unauthorized",
-            429: "rate_limited (per account and per client address)",
+            429: "rate_limited (per client address, per account and address, per account)",
             503: "sign_in_busy",
         },
     )
@@ -264,6 +264,7 @@ class Adjustments(MethodView):
 class Reversals(MethodView):
     @admin_points_change(
         body=AdminReverseRequestSchema,
+        body_required=False,  # every field is optional: no body reverses all that is left
         response=ReversalSchema,
         description="Reversed",
         problems={

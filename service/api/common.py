@@ -42,6 +42,7 @@ def api_endpoint(
     security: list | None = None,
     query=None,
     body=None,
+    body_required: bool = True,
     response=None,
     status: int = 200,
     description: str | None = None,
@@ -56,7 +57,8 @@ def api_endpoint(
     The problems every endpoint of a kind shares are added here, so no copy can forget one:
     414 for any request; 401 with ``security``; 400/413/422 with a JSON ``body``; 422 with
     ``query``; a points change (``replay``) answers 201 when made, 200 when it replays an
-    earlier request, and the 503s of WRITE_UNAVAILABLE. ``conditional`` makes a GET a
+    earlier request, and the 503s of WRITE_UNAVAILABLE. ``body_required=False`` documents the
+    body as optional (no body is read as ``{}``). ``conditional`` makes a GET a
     conditional page: ``conditional(params)`` computes its tag from the query arguments (as
     ``query`` loads them) and the path's, and ``conditional.answer_unchanged`` answers its 304s
     before the view runs; ETag/If-None-Match/304 are documented.
@@ -99,7 +101,7 @@ def api_endpoint(
         if query is not None:
             view = blp.arguments(query_schema, location="query")(view)
         if body is not None:
-            view = blp.arguments(_instance(body))(view)
+            view = blp.arguments(_instance(body), required=body_required)(view)
         if security or doc:
             view = blp.doc(**({"security": security} if security else {}), **(doc or {}))(view)
         if conditional is not None:

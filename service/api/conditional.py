@@ -13,10 +13,11 @@ import secrets
 from collections.abc import Callable
 
 from flask import Response, current_app, g, request
-from marshmallow import EXCLUDE, ValidationError
+from marshmallow import ValidationError
 from werkzeug.http import quote_etag
 
 from ..exceptions import CustomerNotFound
+from .strict_query import query_arguments
 
 UNSETTLED = "unsettled"
 
@@ -57,8 +58,9 @@ def answer_unchanged() -> Response | None:
         return None
     query_schema, tag_of = page
     try:
-        # As webargs reads a query string for the view: other parameters are ignored.
-        args = query_schema.load(request.args, unknown=EXCLUDE)
+        # As the view's parser reads it (strict_query): a request the view would refuse is
+        # left to the view, never answered "unchanged".
+        args = query_schema.load(query_arguments(request.args, query_schema))
         tag = tag_of({**args, **(request.view_args or {})})
     except (ValidationError, CustomerNotFound):
         return None

@@ -10,7 +10,14 @@ from werkzeug.exceptions import HTTPException
 
 from .. import metrics
 from ..db import is_connection_failure
-from ..exceptions import DatabaseBusy, DatabaseUnavailable, LoyaltyError, OutcomeUnknown, SignInBusy
+from ..exceptions import (
+    DatabaseBusy,
+    DatabaseUnavailable,
+    LoyaltyError,
+    OutcomeUnknown,
+    RateLimited,
+    SignInBusy,
+)
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +179,7 @@ def init_app(app) -> None:
     """Register the handlers; call after flask-smorest's Api so these replace its JSON ones."""
     app.register_error_handler(LoyaltyError, handle_loyalty_error)
     app.register_error_handler(SignInBusy, handle_sign_in_busy)
+    app.register_error_handler(RateLimited, handle_sign_in_busy)  # the same Retry-After
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DatabaseBusy, handle_database_busy)
     app.register_error_handler(DatabaseUnavailable, handle_database_unavailable)

@@ -98,9 +98,9 @@ MAX_REFERENCE_LENGTH = 64
 REFERENCE_RULES = (
     f"1 to {MAX_REFERENCE_LENGTH} characters: letters, digits, punctuation, symbols and inner "
     "spaces (`/` too); no leading or trailing space, no control or invisible formatting "
-    "character (Unicode Cc, Cf, Zl, Zp: tab, newline, soft hyphen, zero-width space...) and "
-    "no unpaired surrogate. Compared byte for byte: `A-1` and `a-1`, `é` and `e`, are "
-    "different orders."
+    "character (Unicode Cc, Cf, Zl, Zp on any plane: tab, newline, soft hyphen, zero-width "
+    "space, tag characters...), no unassigned code point and no unpaired surrogate. Compared "
+    "byte for byte: `A-1` and `a-1`, `é` and `e`, are different orders."
 )
 
 
@@ -123,6 +123,21 @@ _INVISIBLE = _invisible_class()
 REFERENCE_PATTERN = f"^[^\\s{_INVISIBLE}](?:[^{_INVISIBLE}]*[^\\s{_INVISIBLE}])?$"
 
 
+# The categories a reference may not hold anywhere, on any plane: what a receipt cannot show
+# (control, format, line and paragraph separators) and code points Unicode has not assigned
+# (which no font draws, and a later Unicode may make invisible). The pattern above is what an
+# OpenAPI client can check (it names the BMP's invisible characters); this is the rule.
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cn"})
+
+
+def _visible_on_every_plane(value: str) -> None:
+    for ch in value:
+        if unicodedata.category(ch) in INVISIBLE_CATEGORIES:
+            raise ValidationError(
+                f"U+{ord(ch):04X} is invisible or unassigned; use characters a receipt shows."
+            )
+
+
 class TransactionReference(Text):
     """A till's reference for one operation: an opaque identity (see REFERENCE_RULES)."""
 
@@ -134,6 +149,7 @@ class TransactionReference(Text):
                     REFERENCE_PATTERN,
                     error="No leading or trailing space, no control or invisible characters.",
                 ),
+                _visible_on_every_plane,
             ],
             metadata={
                 "description": f"{description}. {REFERENCE_RULES}",

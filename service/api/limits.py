@@ -1,23 +1,34 @@
-"""Rate limits (flask-limiter): sign-in per account and per client address, failed POS keys per
-client address. Over a limit: 429 ``rate_limited`` problem+json with ``Retry-After``.
+"""Rate limits (flask-limiter): sign-in per client address, per (account, address) and per
+account; wrong POS keys per client address. Over a limit: 429 ``rate_limited`` problem+json
+with ``Retry-After``.
 
-Counts live in memory (per process: each gunicorn worker counts on its own) unless
-``RATELIMIT_STORAGE_URI`` names a shared store such as ``redis://127.0.0.1:6379/0``. If that
-store cannot be reached, the limits fall back to memory rather than failing requests.
+Strangers cannot lock anyone out: a valid POS key is never counted or refused (only a key
+found wrong is counted, and only a wrong key is refused), and a sign-in's failures count per
+(account, address), so guessing from elsewhere does not stop the owner at their own address.
+A much higher per-account ceiling bounds a guess spread over many addresses.
+
+Counts are shared through ``RATELIMIT_STORAGE_URI`` (Redis: ``make run`` and deploy/ set it).
+Kept in memory, each process counts on its own: the limits are then divided by the number of
+worker processes (``WEB_CONCURRENCY``) and the start-up log says so. If a shared store cannot
+be reached, the limits fall back to memory rather than failing requests.
 
 The client address is ``request.remote_addr``: behind a proxy, configure the proxy's trusted
 forwarding (ProxyFix) so it is the client's, not the proxy's.
 """
 
-import functools
 import hashlib
+import logging
+import time
 
-from flask import Flask, current_app, g, request
+import limits
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 
-from ..auth import is_known_pos_key
+from ..exceptions import RateLimited
 from ..identities import normalize_email, normalize_slug
 from .parsing import loads_strict
+
+log = logging.getLogger(__name__)
 
 
 def client_address() -> str:
@@ -39,25 +50,8 @@ def _failed(response) -> bool:
     return response.status_code == 401
 
 
-def _unless_known_pos_key(hook):
-    """``hook``, skipped for a POS request whose key was found valid a moment ago
-    (``auth.is_known_pos_key``): such a request cannot be a wrong-key guess, so the tills' hot
-    path pays nothing for the limit that is there to stop key guessing."""
-
-    @functools.wraps(hook)
-    def run(*args):
-        skip = g.get("limits_skipped")
-        if skip is None:  # decided once per request, by whichever hook runs first
-            skip = g.limits_skipped = is_known_pos_key(request.headers.get("X-API-Key"))
-        if skip:
-            return args[0] if args else None  # an after_request hook hands the response on
-        return hook(*args)
-
-    return run
-
-
 def _limiter_hooked_on(app: Flask, sessions_blueprint, pos_blueprint) -> Limiter:
-    """A Limiter for ``app`` whose request hooks run for the two limited blueprints only.
+    """A Limiter for ``app`` whose request hooks run for the sign-in blueprint only.
 
     flask-limiter hooks every request of the app, and even a request no limit applies to
     costs it a few dozen microseconds of resolving and bookkeeping. So whatever hooks its
@@ -70,7 +64,8 @@ def _limiter_hooked_on(app: Flask, sessions_blueprint, pos_blueprint) -> Limiter
         added = [hook for hook in registry.get(None, []) if hook not in kept]
         registry[None] = kept
         registry.setdefault(sessions_blueprint.name, [])[:0] = added
-        registry.setdefault(pos_blueprint.name, [])[:0] = [_unless_known_pos_key(h) for h in added]
+    # The POS blueprint gets no hooks: a wrong key is counted where it is found wrong
+    # (``refuse_wrong_pos_key``), so no till with a valid key ever meets the limiter.
     return limiter
 
 
@@ -92,6 +87,7 @@ def init_app(app: Flask, sessions_blueprint, pos_blueprint) -> Limiter:
     app.config.setdefault(
         "RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
     )
+    _share_out_memory_limits(app)
     limiter = _limiter_hooked_on(app, sessions_blueprint, pos_blueprint)
     # Every attempt from an address counts (each costs a password check)...
     limiter.limit(
@@ -100,7 +96,18 @@ def init_app(app: Flask, sessions_blueprint, pos_blueprint) -> Limiter:
         scope="sign-in-address",
         error_message="Too many sign-ins from this address; wait before trying again.",
     )(sessions_blueprint)
-    # ... an account counts its failures only, so its admin is not locked out by succeeding.
+    # ... an account counts its failures only, so its admin is not locked out by succeeding,
+    # and per address: a stranger's failures do not stop the owner elsewhere...
+    limiter.limit(
+        _config("SIGN_IN_LIMIT_PER_ACCOUNT_AND_ADDRESS"),
+        methods=["POST"],
+        key_func=sign_in_account_and_address,
+        deduct_when=_failed,
+        scope="sign-in-account-address",
+        error_message="Too many failed sign-ins for this account from this address; wait "
+        "before trying again.",
+    )(sessions_blueprint)
+    # ... and a much higher ceiling per account bounds a guess spread over many addresses.
     limiter.limit(
         _config("SIGN_IN_LIMIT_PER_ACCOUNT"),
         methods=["POST"],
@@ -109,11 +116,58 @@ def init_app(app: Flask, sessions_blueprint, pos_blueprint) -> Limiter:
         scope="sign-in-account",
         error_message="Too many failed sign-ins for this account; wait before trying again.",
     )(sessions_blueprint)
-    limiter.limit(
-        _config("POS_KEY_FAILURE_LIMIT"),
-        deduct_when=_failed,
-        scope="pos-key-failures",
-        error_message="Too many requests with a wrong POS key from this address; wait.",
-    )(pos_blueprint)
     app.extensions["rate_limits"] = limiter
     return limiter
+
+
+def sign_in_account_and_address() -> str:
+    return f"{sign_in_account()}:{client_address()}"
+
+
+def refuse_wrong_pos_key() -> None:
+    """Count a POS key just found wrong against its client address; raises RateLimited when
+    the address has used up POS_KEY_FAILURE_LIMIT. Only wrong keys are counted or refused:
+    a valid key from the same address (a till behind the guesser's NAT) is always served."""
+    limiter = current_app.extensions["rate_limits"]
+    item = limits.parse(current_app.config["POS_KEY_FAILURE_LIMIT"])
+    key = (current_app.config["RATELIMIT_KEY_PREFIX"], "pos-key-failures", client_address())
+    try:
+        strategy = limiter.limiter
+        if strategy.hit(item, *key):
+            return
+        reset_at, _remaining = strategy.get_window_stats(item, *key)
+    except Exception:  # noqa: BLE001 (a store that is down must not turn a 401 into a 500)
+        log.warning("rate limit store unreachable; a wrong POS key was not counted")
+        return
+    raise RateLimited(
+        "Too many requests with a wrong POS key from this address; wait.",
+        retry_after=max(1, int(reset_at + 1 - time.time())),
+    )
+
+
+SIGN_IN_AND_KEY_LIMITS = (
+    "SIGN_IN_LIMIT_PER_ADDRESS",
+    "SIGN_IN_LIMIT_PER_ACCOUNT_AND_ADDRESS",
+    "SIGN_IN_LIMIT_PER_ACCOUNT",
+    "POS_KEY_FAILURE_LIMIT",
+)
+
+
+def _share_out_memory_limits(app: Flask) -> None:
+    """With counts in memory, each of WORKERS processes counts alone: divide each limit by
+    their number, so the configured limit holds for the service (rounded down, at least 1),
+    and say so in the log."""
+    workers = app.config.get("WORKERS", 1)
+    if workers <= 1 or not app.config["RATELIMIT_STORAGE_URI"].startswith("memory"):
+        return
+    for name in SIGN_IN_AND_KEY_LIMITS:
+        configured = app.config[name]
+        app.config[name] = "; ".join(
+            f"{max(1, item.amount // workers)} per {item.multiples} {item.GRANULARITY.name}"
+            for item in limits.parse_many(configured)
+        )
+        log.warning(
+            "rate limits kept in memory by each of %d workers: %s %r divided by %d to %r "
+            "(set RATELIMIT_STORAGE_URI to a Redis URL to share the counts)",
+            workers, name, configured, workers, app.config[name],
+        )  # fmt: skip

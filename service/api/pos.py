@@ -8,6 +8,7 @@ from flask.views import MethodView
 from ..auth import till_for_pos_key
 from ..customers import history_by_phone, lookup_customer
 from ..db import get_conn
+from ..exceptions import Unauthorized
 from ..points import PointsChange, earn_points, redeem_points, reverse_earn, reverse_redemption
 from ..programme import calculate_points
 from .common import (
@@ -19,6 +20,7 @@ from .common import (
     api_endpoint,
     created_or_replayed,
 )
+from .limits import refuse_wrong_pos_key
 from .schemas.pos import (
     CalculateRequestSchema,
     EarnRequestSchema,
@@ -55,7 +57,11 @@ till_points_change = partial(api_endpoint, blp, security=POS_SECURITY, replay=Tr
 def authenticate_pos():
     # Credentials first: a request without a valid key learns nothing about its body.
     if request.method != "OPTIONS":
-        till = till_for_pos_key(get_conn(), request.headers.get("X-API-Key"))
+        try:
+            till = till_for_pos_key(get_conn(), request.headers.get("X-API-Key"))
+        except Unauthorized:
+            refuse_wrong_pos_key()  # counts it; 429 once the address sent too many
+            raise
         g.tenant, g.actor = till.tenant, till.actor
 
 
@@ -131,6 +137,7 @@ class Earn(MethodView):
 class ReverseRedemption(MethodView):
     @till_points_change(
         body=ReverseRequestSchema,
+        body_required=False,  # every field is optional: no body gives back all that is left
         response=ReversalSchema,
         description="Points given back",
         problems=REVERSAL_PROBLEMS,

@@ -11,7 +11,8 @@ import time
 import pymysql
 import pymysql.cursors
 
-from ..mysql_codes import CONNECTION_FAILURES
+from ..mysql_codes import UNAVAILABLE
+from .breaker import is_slow_failure
 
 
 def is_connection_failure(error: BaseException) -> bool:
@@ -19,7 +20,7 @@ def is_connection_failure(error: BaseException) -> bool:
     if isinstance(error, DeadlineExceeded | pymysql.err.InterfaceError):
         return True
     return isinstance(error, pymysql.err.OperationalError) and (
-        error.args[0] in CONNECTION_FAILURES
+        error.args[0] in UNAVAILABLE  # a Galera node not ready (1047) changed nothing either
     )
 
 
@@ -58,5 +59,14 @@ class DeadlineCursor(pymysql.cursors.DictCursor):
     """A dict cursor whose every statement waits at most until the request's deadline."""
 
     def execute(self, query, args=None):
-        limit_waits(self.connection)
-        return super().execute(query, args)
+        breaker = getattr(self.connection, "breaker", None)  # a request's connection has one
+        try:
+            limit_waits(self.connection)
+            result = super().execute(query, args)
+        except pymysql.err.Error as error:
+            if breaker is not None:
+                breaker.failed() if is_slow_failure(error) else breaker.answered()
+            raise
+        if breaker is not None:
+            breaker.answered()
+        return result

@@ -134,6 +134,8 @@ def release(pooled, pool: QueuePool) -> None:
     fail a request before being noticed."""
     raw = pooled.dbapi_connection
     if raw is None or not raw.open:
+        if getattr(raw, "breaker", None) is not None:
+            raw.breaker.failed()  # lost under BEGIN, COMMIT or ROLLBACK too (breaker.py)
         pooled.invalidate()
         pool.dispose()
     elif raw.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS:

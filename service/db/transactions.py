@@ -20,7 +20,7 @@ import pymysql.cursors
 
 from .. import metrics
 from ..exceptions import DatabaseBusy, DatabaseUnavailable, OutcomeUnknown, RetryableConflict
-from ..mysql_codes import LOCK_RACES
+from ..mysql_codes import COMMIT_FAILURES, LOCK_RACES
 from .deadline import is_connection_failure, limit_waits
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,9 @@ def _commit(conn) -> None:
     try:
         conn.commit()
     except pymysql.err.Error as error:
-        if is_connection_failure(error):
-            raise OutcomeUnknown(f"connection lost during COMMIT: {error}") from error
+        code = error.args[0] if error.args else None
+        if is_connection_failure(error) or code in COMMIT_FAILURES:
+            raise OutcomeUnknown(f"COMMIT failed or its answer was lost: {error}") from error
         raise
 
 

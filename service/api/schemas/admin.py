@@ -26,6 +26,7 @@ from ..fields import (
     minor_units,
     search_query,
 )
+from ..strict_query import QueryInteger
 from .shared import (
     CustomerCardSchema,
     LocationSchema,
@@ -90,7 +91,7 @@ class AdminSessionSchema(Schema):
 
 class CustomerListQuerySchema(StrictSchema):
     q = search_query()
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    per_page = QueryInteger(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(
         load_default=None,
         validate=validate.Length(min=1, max=500),

@@ -22,6 +22,7 @@ from ..fields import (
     UTCDateTime,
     minor_units,
 )
+from ..strict_query import QueryInteger
 
 
 class StrictSchema(Schema):
@@ -193,8 +194,8 @@ class ReversalSchema(OutcomeSchema):
 
 
 class PageQuerySchema(StrictSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    page = QueryInteger(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = QueryInteger(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class PageSchema(Schema):
