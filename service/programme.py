@@ -108,7 +108,7 @@ def set_programme(conn, tenant: Tenant, settings: dict, set_by: str | None) -> d
     """
 
     def work(cur) -> None:
-        current = programmes.current_for_update(cur, tenant.id)
+        current = programmes.current(cur, tenant.id, lock=True)
         version = (current["version"] if current else 0) + 1
         programmes.insert(cur, tenant.id, version, settings, set_by)
 

@@ -10,7 +10,8 @@ import signal
 import subprocess
 import tempfile
 import time
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pymysql
@@ -122,3 +123,16 @@ class PrivateMariaDB:
             self.process.kill()
             self.process.wait(timeout=10)
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+@contextmanager
+def running_private_mariadb() -> Iterator[PrivateMariaDB]:
+    """A private server, started with the schema migrated, stopped afterwards (a module
+    fixture's body)."""
+    server = PrivateMariaDB()
+    try:
+        server.start()
+        server.create_schema()
+        yield server
+    finally:
+        server.stop()

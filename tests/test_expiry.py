@@ -14,6 +14,7 @@ from service.points import PointsChange, earn_points, expire_points, redeem_poin
 from service.programme import SETTINGS, get_programme, set_programme
 
 from .browser import database_url
+from .helpers import balance_rows
 
 PHONE = "+447306506797"
 
@@ -44,12 +45,7 @@ def ledger(conn, customer_id: int) -> list[dict]:
 
 
 def balance(conn, customer_id: int) -> int:
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT points_balance FROM customer_loyalty_points WHERE customer_id = %s",
-            (customer_id,),
-        )
-        return cur.fetchone()["points_balance"]
+    return balance_rows(conn)[customer_id]["points_balance"]
 
 
 def events(conn, tenant_id: int, event_type: str) -> list[dict]:

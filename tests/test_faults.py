@@ -22,7 +22,7 @@ from service.auth import create_pos_key
 from service.points import PointsChange, earn_points
 from service.tenancy import create_tenant
 
-from .private_mariadb import PrivateMariaDB
+from .private_mariadb import PrivateMariaDB, running_private_mariadb
 
 BUDGET = 2.0  # DB_TIMEOUT for these tests: small, so that outages are quick to sit through
 SLACK = 3.0  # HTTP, thread scheduling on a loaded 2-core machine (a hang is 30 s+)
@@ -32,13 +32,8 @@ NOTHING_CHANGED = {"database_unavailable", "database_busy"}
 
 @pytest.fixture(scope="module")
 def private_db() -> Iterator[PrivateMariaDB]:
-    server = PrivateMariaDB()
-    try:
-        server.start()
-        server.create_schema()
+    with running_private_mariadb() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

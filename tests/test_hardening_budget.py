@@ -18,7 +18,7 @@ from service.points import PointsChange, earn_points
 from service.tenancy import create_tenant
 
 from .browser import ApiProcess
-from .private_mariadb import PrivateMariaDB
+from .private_mariadb import PrivateMariaDB, running_private_mariadb
 
 DB_TIMEOUT = 2.0
 PHONES = [f"+4473065{n:05d}" for n in range(8)]
@@ -26,13 +26,8 @@ PHONES = [f"+4473065{n:05d}" for n in range(8)]
 
 @pytest.fixture(scope="module")
 def private_db() -> Iterator[PrivateMariaDB]:
-    server = PrivateMariaDB()
-    try:
-        server.start()
-        server.create_schema()
+    with running_private_mariadb() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

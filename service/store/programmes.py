@@ -8,22 +8,13 @@ COLUMNS = (
 )
 
 
-def current(cur, tenant_id: int) -> dict | None:
-    """The version in force (the newest), or None when the tenant never set one."""
+def current(cur, tenant_id: int, *, lock: bool = False) -> dict | None:
+    """The version in force (the newest), or None when the tenant never set one. ``lock``
+    reads it FOR UPDATE: two admins saving at once make two versions, one after the other."""
     return fetch_one(
         cur,
         f"SELECT {COLUMNS} FROM programme_versions WHERE tenant_id = %s "
-        "ORDER BY version DESC LIMIT 1",
-        (tenant_id,),
-    )
-
-
-def current_for_update(cur, tenant_id: int) -> dict | None:
-    """``current``, locked: two admins saving at once make two versions, one after the other."""
-    return fetch_one(
-        cur,
-        f"SELECT {COLUMNS} FROM programme_versions WHERE tenant_id = %s "
-        "ORDER BY version DESC LIMIT 1 FOR UPDATE",
+        f"ORDER BY version DESC LIMIT 1{' FOR UPDATE' if lock else ''}",
         (tenant_id,),
     )
 

@@ -9,21 +9,14 @@ import time
 
 import pytest
 
-from service.auth import create_pos_key
-from service.customers import enrol_customer
-from service.points import PointsChange, earn_points
-from service.tenancy import create_tenant
-
 from ..browser import ApiProcess
 from .conftest import connect_node, wait_cluster_settled, writer_node
 from .test_node_kill import (
-    CUSTOMERS,
     NOTHING_CHANGED,
     RETRYABLE,
-    START_POINTS,
-    Till,
     key,
     ledger_references,
+    seed_tills,
     till,
 )
 
@@ -39,13 +32,7 @@ def isolate(database, node: int, value: int) -> None:
 
 @pytest.fixture(scope="module")
 def isolated_run(galera, database, tmp_path_factory):
-    with connect_node(database, 1) as conn:
-        tenant = create_tenant(conn, "galera-isolated", "Galera isolated", "GB")
-        shop = Till(tenant, create_pos_key(conn, tenant, "tills"))
-        phones = []
-        for i in range(CUSTOMERS):
-            phones.append(enrol_customer(conn, tenant, f"+4473065079{i:02d}", None)["phone"])
-            earn_points(conn, tenant, PointsChange(phones[-1], START_POINTS, f"setup-{i}"))
+    shop, phones = seed_tills(database, "galera-isolated", "+4473065079")
     api = ApiProcess(database, "http://127.0.0.1:8080", tmp_path_factory.mktemp("gunicorn"))
     api.env.update({"WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4", "DB_POOL_SIZE": "8",
                     "DB_TIMEOUT": str(DB_TIMEOUT)})  # fmt: skip
@@ -72,7 +59,7 @@ def isolated_run(galera, database, tmp_path_factory):
             for thread in tills:
                 thread.join(60)
         wait_cluster_settled(database)
-        stored = ledger_references(database, 2, tenant.id)
+        stored = ledger_references(database, 2, shop.tenant.id)
         yield answers, isolated_at, stored
     finally:
         isolate(database, 1, 0)

@@ -179,16 +179,23 @@ class Run:
         return [a for a in self.answers if a.status == 503]
 
 
-@pytest.fixture(scope="module")
-def run(galera, database, tmp_path_factory) -> Run:
-    """16 tills write through gunicorn; node 1 (the writer) is killed, then restarted."""
+def seed_tills(database, slug: str, phone_prefix: str) -> tuple["Till", list[str]]:
+    """A tenant with a POS key and CUSTOMERS customers of START_POINTS each, written on node 1;
+    returns (its till, the customers' phones)."""
     with connect_node(database, 1) as conn:
-        tenant = create_tenant(conn, "galera-tills", "Galera tills", "GB")
+        tenant = create_tenant(conn, slug, slug.replace("-", " ").capitalize(), "GB")
         shop = Till(tenant, create_pos_key(conn, tenant, "tills"))
         phones = []
         for i in range(CUSTOMERS):
-            phones.append(enrol_customer(conn, tenant, f"+4473065069{i:02d}", None)["phone"])
+            phones.append(enrol_customer(conn, tenant, f"{phone_prefix}{i:02d}", None)["phone"])
             earn_points(conn, tenant, PointsChange(phones[-1], START_POINTS, f"setup-{i}"))
+    return shop, phones
+
+
+@pytest.fixture(scope="module")
+def run(galera, database, tmp_path_factory) -> Run:
+    """16 tills write through gunicorn; node 1 (the writer) is killed, then restarted."""
+    shop, phones = seed_tills(database, "galera-tills", "+4473065069")
     api = ApiProcess(database, "http://127.0.0.1:8080", tmp_path_factory.mktemp("gunicorn"))
     api.env.update({"WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "8", "DB_POOL_SIZE": "10"})
     api.start()
@@ -227,7 +234,7 @@ def run(galera, database, tmp_path_factory) -> Run:
         writer_after = writer_node(database)
         sessions_left = sessions_on(database, 2)
         wait_cluster_settled(database)
-        stored = {node: ledger_references(database, node, tenant.id) for node in cluster.NODES}
+        stored = {node: ledger_references(database, node, shop.tenant.id) for node in cluster.NODES}
         record = Run(api.url, shop, answers, killed_at, restarted_at, rejoined_at, position,
                      log_since_restart, writer_after, sessions_left, premature, stored)  # fmt: skip
         yield record
