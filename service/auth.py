@@ -125,11 +125,6 @@ known_pos_keys = KnownCredentials(CREDENTIAL_CACHE_SECONDS)
 known_admin_sessions = KnownCredentials(CREDENTIAL_CACHE_SECONDS)
 
 
-def is_known_pos_key(key: str | None) -> bool:
-    """True when ``key`` was found valid within the last CREDENTIAL_CACHE_SECONDS (no database)."""
-    return known_pos_keys.get(KnownCredentials.digest(key)) is not None
-
-
 @dataclass(frozen=True)
 class Till:
     """Who an active POS key speaks for: its tenant, and the key as the ledger's actor (its
