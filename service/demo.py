@@ -11,6 +11,7 @@ from .auth import create_admin, create_pos_key, revoke_labelled_pos_keys
 from .db import run_query
 from .exceptions import TenantNotFound
 from .points import PointsChange, earn_points, redeem_points
+from .programme import SETTINGS, get_programme, set_programme
 from .store import customers
 from .tenancy import create_tenant, get_tenant
 
@@ -51,6 +52,15 @@ def _apply_history(conn, tenant, phone, name, earned, redeemed) -> None:
         redeem_points(conn, tenant, PointsChange(phone, points, f"demo-{digits}-redeem-{i}"))
 
 
+def _demo_programme(conn, tenant) -> None:
+    """1 point per £1 and a 12-month expiry, set once (an owner's later changes are kept)."""
+    current = get_programme(conn, tenant)
+    if current["version"] == 0:
+        settings = {k: current[k] for k in SETTINGS}
+        settings.update(spend_points=1, spend_per_amount_minor=100, expiry_months=12)
+        set_programme(conn, tenant, settings, "demo seed")
+
+
 def seed(conn) -> dict:
     """Create (or complete) the demo tenant, its admin and customers; return sign-in details.
 
@@ -72,6 +82,7 @@ def seed(conn) -> dict:
         conn, tenant, NOTES_CUSTOMER, "Alex Morgan", [500, 400, 325], [400, 300, 200, 75, 25, 25]
     )
 
+    _demo_programme(conn, tenant)
     revoke_labelled_pos_keys(conn, tenant, DEMO_KEY_LABEL)
     # All the tenant has: the demo keeps what was done to it (customers enrolled at the till or
     # from the admin page) across runs.
