@@ -89,8 +89,16 @@ export function createController({ api, view, store, router }) {
   /** The programme and the locations, once per session (the screens work without them). */
   async function loadShop() {
     try {
-      if (!state.programme) update(S.programmeLoaded(state, await api.getProgramme()));
-      if (!state.locations) update(S.locationsLoaded(state, await api.listLocations()));
+      // Each answer is awaited before the state is read: a state read before an await would
+      // undo whatever changed meanwhile (a poll's end, say).
+      if (!state.programme) {
+        const programme = await api.getProgramme();
+        update(S.programmeLoaded(state, programme));
+      }
+      if (!state.locations) {
+        const locations = await api.listLocations();
+        update(S.locationsLoaded(state, locations));
+      }
     } catch (error) {
       if (sessionLost(error)) loseSession(error);
     }
@@ -119,7 +127,8 @@ export function createController({ api, view, store, router }) {
       return;
     }
     try {
-      update(S.signedIn(state, await api.signIn(fields.tenant, fields.email, fields.password)));
+      const answer = await api.signIn(fields.tenant, fields.email, fields.password);
+      update(S.signedIn(state, answer));
       store.saveSession(state.session);
       router.go(homeRoute(state.session.tenant));
     } catch (error) {
@@ -447,7 +456,8 @@ export function createController({ api, view, store, router }) {
     view.showProgrammeSaved("");
     view.showProgrammeErrors({});
     try {
-      update(S.programmeLoaded(state, await api.getProgramme()));
+      const programme = await api.getProgramme();
+      update(S.programmeLoaded(state, programme));
       if (state.screen !== "programme") return;
       showProgrammeForm(state.programme);
       previewDraft(view.programmeDraft());

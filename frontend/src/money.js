@@ -59,6 +59,7 @@ export function parseMoney(text, currency) {
   // Spaces, thousands commas and the currency's own symbol or code (whatever it is) go.
   const cleaned = String(text).trim().replace(/[\s,]/g, "").replace(/^[^\d.]+/, "");
   const example = digits === 0 ? "e.g. 500" : `e.g. 1.${"0".repeat(digits)}`;
+  if (/[-\u2212]/.test(text)) return { error: `Enter an amount of 0 or more, ${example}.` };
   const match = /^(\d*)(?:\.(\d*))?$/.exec(cleaned);
   if (!match || (!match[1] && !match[2])) return { error: `Enter an amount, ${example}.` };
   const fraction = match[2] || "";
