@@ -232,6 +232,7 @@ def test_the_panel_shows_expiry_the_bill_and_who_then_returns_the_purchase(page,
     expect(first.locator("td").nth(1)).to_have_text(f"{MINUS}9")
     expect(first.locator("td.details")).to_contain_text(f"by {shop.email} · wrong size")
     expect(panel.locator("#detail-balance")).to_have_text("Balance: 19 points")
+    panel.screenshot(path=str(ROOT / "test-output" / "admin-panel-return.png"))
 
     # The rest of it: empty amount = all that is left; then there is nothing left to return.
     earn_row.get_by_role("button", name=f"Return purchase {reference}").click()

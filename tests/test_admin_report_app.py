@@ -217,6 +217,7 @@ def test_the_period_and_location_pickers_ask_for_that_report(page, shop, high_st
     expect(page.locator("#report-table tbody tr")).to_have_count(3)  # per month: Jan, Feb, Mar
     expect(page.locator("#report-table tbody tr").first.locator("th")).to_have_text("Jan 2026")
     assert asked[-1][1] == {"from": "2026-01-01", "to": "2026-03-31"}
+    page.screenshot(path=str(ROOT / "test-output" / "admin-report-months.png"), full_page=True)
     expect(page.locator("#report-period-label")).to_have_text(re.compile("1 Jan.*31 Mar 2026"))
 
     page.get_by_label("From", exact=True).fill("2026-04-01")

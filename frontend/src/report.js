@@ -106,16 +106,22 @@ export function niceCeiling(n) {
  * Where everything goes in a chart `width` × `height`: earned rises above the zero line,
  * redeemed and then expired hang below it (what leaves the balance), one column per bucket.
  * @param {Array<{key: string, earned: number, redeemed: number, expired: number}>} buckets
- * @param {{width: number, height: number, left?: number, bottom?: number, top?: number}} size
+ * @param {{width: number, height: number, bottom?: number, top?: number,
+ *   labelWidth?: (value: number) => number}} size `labelWidth`: how wide an axis label is
+ *   (the plot starts right of the widest)
  * @returns {{zeroY: number, up: number, down: number, plot: {x: number, y: number,
  *   width: number, height: number}, bars: Array<{series: string, index: number, x: number,
  *   y: number, width: number, height: number, value: number}>, ticks: Array<{value: number,
  *   y: number}>}}
  */
-export function chartLayout(buckets, { width, height, left = 44, bottom = 22, top = 8 }) {
+export function chartLayout(
+  buckets,
+  { width, height, bottom = 22, top = 8, labelWidth = (value) => String(value).length * 7 },
+) {
   const up = niceCeiling(Math.max(0, ...buckets.map((b) => b.earned)));
   const rawDown = Math.max(0, ...buckets.map((b) => b.redeemed + b.expired));
   const down = rawDown === 0 ? 0 : niceCeiling(rawDown);
+  const left = 12 + Math.max(labelWidth(up), labelWidth(-down));
   const plot = { x: left, y: top, width: width - left - 4, height: height - top - bottom };
   const scale = plot.height / (up + down);
   const zeroY = plot.y + up * scale;
@@ -136,8 +142,11 @@ export function chartLayout(buckets, { width, height, left = 44, bottom = 22, to
       }
     }
   });
-  const ticks = [{ value: up, y: plot.y }, { value: 0, y: zeroY }];
-  if (down) ticks.push({ value: -down, y: plot.y + plot.height });
+  // Axis labels closer than a line of text to the zero line's are left out (bars still scale).
+  const apart = (y) => Math.abs(y - zeroY) >= 14;
+  const ticks = [{ value: 0, y: zeroY }];
+  if (apart(plot.y)) ticks.unshift({ value: up, y: plot.y });
+  if (down && apart(plot.y + plot.height)) ticks.push({ value: -down, y: plot.y + plot.height });
   return { zeroY, up, down, plot, bars, ticks, slot };
 }
 

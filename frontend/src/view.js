@@ -660,7 +660,11 @@ function svgText(text, attributes) {
 function drawChart({ buckets, unit, locale }) {
   const box = $("report-chart");
   const width = Math.max(280, Math.round(box.clientWidth || 600));
-  const layout = chartLayout(buckets, { width, height: CHART_HEIGHT });
+  const layout = chartLayout(buckets, {
+    width,
+    height: CHART_HEIGHT,
+    labelWidth: (value) => number.format(value).length * 7.5, // 12 px text
+  });
   const chart = svg("svg", {
     viewBox: `0 0 ${width} ${CHART_HEIGHT}`,
     width: "100%",

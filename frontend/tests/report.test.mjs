@@ -80,7 +80,7 @@ test("bars scale to the chart: earned above the line, redeemed then expired belo
     { key: "a", earned: 100, redeemed: 20, expired: 30 },
     { key: "b", earned: 50, redeemed: 0, expired: 0 },
   ];
-  const size = { width: 244, height: 230, left: 40, bottom: 20, top: 10 };
+  const size = { width: 244, height: 230, labelWidth: () => 28, bottom: 20, top: 10 };
   const layout = chartLayout(buckets, size);
   assert.equal(layout.up, 100);
   assert.equal(layout.down, 50);
@@ -94,8 +94,15 @@ test("bars scale to the chart: earned above the line, redeemed then expired belo
   assert.ok(Math.abs(expired.y - (redeemed.y + redeemed.height)) < 1e-9);
   assert.ok(Math.abs(expired.y + expired.height - (size.top + 200)) < 1e-9);
   // Nothing wider than the chart; no bar for a zero.
-  for (const bar of layout.bars) assert.ok(bar.x >= size.left && bar.x + bar.width <= size.width);
+  for (const bar of layout.bars) assert.ok(bar.x >= 40 && bar.x + bar.width <= size.width);
   assert.equal(layout.bars.length, 4);
+});
+
+test("the plot starts right of the widest axis label; labels never overlap the zero's", () => {
+  const buckets = [{ key: "a", earned: 48000, redeemed: 100, expired: 0 }];
+  const layout = chartLayout(buckets, { width: 400, height: 220, labelWidth: (v) => String(v).length * 7 });
+  assert.equal(layout.plot.x, 12 + 5 * 7); // "50000"
+  assert.deepEqual(layout.ticks.map((t) => t.value), [50000, 0]); // -100 would sit on the 0
 });
 
 test("a period with nothing in it draws no bars and divides by nothing", () => {
