@@ -21,6 +21,19 @@ export class OfflineError extends Error {}
 const REQUEST_TIMEOUT_MS = 10000;
 const EXPORT_TIMEOUT_MS = 15 * 60 * 1000; // a big shop's export streams for a while
 
+/** The file name a download's Content-Disposition gives, else `fallback`. */
+function filenameOf(response, fallback) {
+  const disposition = response.headers.get("Content-Disposition") || "";
+  return /filename="([^"]+)"/.exec(disposition)?.[1] || fallback;
+}
+
+/** @param {{from: string, to: string, location: string | null}} query */
+function reportParams({ from, to, location }) {
+  const params = new URLSearchParams({ from, to });
+  if (location) params.set("location", location);
+  return params;
+}
+
 /**
  * Create an API client.
  * @param {string} baseUrl e.g. "http://127.0.0.1:8000"
@@ -131,15 +144,58 @@ export function createApi(baseUrl, getToken) {
     },
 
     /**
-     * Refund (part of) a redemption. @param {number} customerId @param {number} transactionId
-     * @param {{points: number, reason: string | null, transaction_reference: string}} refund
+     * Reverse a ledger entry: refund (part of) a redemption (`points`), or return (part of)
+     * the purchase of an earn (`returned_minor`; none: all that is left of it). Resolves to
+     * the reversal (`points_reversed`, `points_unrecovered`).
+     * @param {number} customerId @param {number} transactionId
+     * @param {{points?: number, returned_minor?: number | null, reason: string | null,
+     *   transaction_reference: string}} reversal
      */
-    refund(customerId, transactionId, refund) {
+    reverse(customerId, transactionId, reversal) {
       return write(
         "POST",
         `${customerPath(customerId)}/transactions/${encodeURIComponent(transactionId)}/reversals`,
-        refund,
+        reversal,
       );
+    },
+
+    /** The programme in force. */
+    async getProgramme() {
+      return (await request("/api/admin/programme")).data;
+    },
+
+    /** Set the whole programme (a new version); resolves to it. @param {object} programme */
+    saveProgramme(programme) {
+      return write("PUT", "/api/admin/programme", programme);
+    },
+
+    /**
+     * What a bill earns under a draft programme, by the server's rule; writes nothing.
+     * @param {object} programme the draft, as saveProgramme takes it
+     * @param {{total_minor: number, currency: string, excluded_minor: number}} purchase
+     */
+    calculateDraft(programme, purchase) {
+      return write("POST", "/api/admin/programme/calculate", { programme, purchase });
+    },
+
+    /** The shop's locations: [{code, name, created_at}]. */
+    async listLocations() {
+      return (await request("/api/admin/locations")).data.items;
+    },
+
+    /**
+     * The points report of a period (the shop's days, `to` included), of one location or all.
+     * @param {{from: string, to: string, location: string | null}} query
+     */
+    async pointsReport(query) {
+      return (await request(`/api/admin/reports/points?${reportParams(query)}`)).data;
+    },
+
+    /** The same report as CSV; resolves to {blob, filename}. @param {object} query as above */
+    async pointsReportCsv(query) {
+      const response = await send(`/api/admin/reports/points.csv?${reportParams(query)}`);
+      const fallback = `points-${query.from}-${query.to}.csv`;
+      return { blob: await response.blob(), filename: filenameOf(response, fallback) };
     },
 
     /**
@@ -150,9 +206,7 @@ export function createApi(baseUrl, getToken) {
       const response = await send(`/api/admin/customers/export.csv?${new URLSearchParams({ q })}`, {
         timeoutMs: EXPORT_TIMEOUT_MS,
       });
-      const disposition = response.headers.get("Content-Disposition") || "";
-      const filename = /filename="([^"]+)"/.exec(disposition)?.[1] || "customers.csv";
-      return { blob: await response.blob(), filename };
+      return { blob: await response.blob(), filename: filenameOf(response, "customers.csv") };
     },
   };
 }

@@ -28,6 +28,8 @@ view.bindButtons({
 });
 view.bindInterval(controller.changeInterval);
 view.bindSearch(controller.search);
+view.bindProgramme({ onDraft: controller.previewDraft, onSave: controller.saveProgramme });
+view.bindReport({ onPick: controller.pickReport, onCsv: controller.downloadReportCsv });
 view.bindPageSignals({
   onOnline: controller.lookNow,
   onFocus: controller.lookNow,

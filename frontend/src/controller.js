@@ -6,20 +6,32 @@
 import {
   actionFailure,
   adjustmentWording,
+  previewFailure,
+  previewWording,
+  programmeErrors,
+  programmeFields,
+  programmeVersionWording,
   readAdjustment,
   readName,
   readNewCustomer,
+  readProgramme,
   readRefund,
+  readReturn,
   refundWording,
+  returnedWording,
+  returnWording,
   SESSION_EXPIRED,
   SIGNED_OUT,
+  savedWording,
   sessionLost,
   sessionLostMessage,
   signInFailure,
   signInProblem,
 } from "./forms.js";
 import { ApiError, OfflineError } from "./api.js";
-import { homeRoute, resolveRoute, signInRoute } from "./router.js";
+import { formatMoney, formatShopDate, parseMoney, shopToday } from "./money.js";
+import { chartBuckets, periodFor, periodLabel, reportWording } from "./report.js";
+import { homeRoute, navLinks, resolveRoute, signInRoute } from "./router.js";
 import * as S from "./state.js";
 
 const TICK_MS = 1000;
@@ -43,6 +55,8 @@ export function createController({ api, view, store, router }) {
   /** The show function of each screen in router.js's SCREENS, by name. */
   const screens = {
     customers: showCustomers,
+    programme: showProgramme,
+    report: showReport,
     "sign-in": (tenant) => showSignIn(tenant, ""),
   };
 
@@ -54,12 +68,40 @@ export function createController({ api, view, store, router }) {
     return screens[next.screen](next.tenant);
   }
 
+  const shopName = () => state.session.tenantName || state.session.tenant;
+
+  /** A signed-in screen comes on show: the navigation marks it. */
+  function screenShown(name) {
+    update(S.screenShown(state, name));
+    view.showNav(navLinks(state.session.tenant, name));
+  }
+
   function showCustomers() {
-    update(S.screenShown(state, "customers"));
-    view.showCustomersScreen(state.session.tenantName || state.session.tenant, state.live.intervalMs);
+    screenShown("customers");
+    view.showCustomersScreen(shopName(), state.live.intervalMs);
     renderLive();
     startTicker();
     refresh();
+    // The programme's time zone dates the expiring line; the locations name the tills'.
+    loadShop().then(() => state.detail && showDetail());
+  }
+
+  /** The programme and the locations, once per session (the screens work without them). */
+  async function loadShop() {
+    try {
+      // Each answer is awaited before the state is read: a state read before an await would
+      // undo whatever changed meanwhile (a poll's end, say).
+      if (!state.programme) {
+        const programme = await api.getProgramme();
+        update(S.programmeLoaded(state, programme));
+      }
+      if (!state.locations) {
+        const locations = await api.listLocations();
+        update(S.locationsLoaded(state, locations));
+      }
+    } catch (error) {
+      if (sessionLost(error)) loseSession(error);
+    }
   }
 
   function showSignIn(tenant, message) {
@@ -85,7 +127,8 @@ export function createController({ api, view, store, router }) {
       return;
     }
     try {
-      update(S.signedIn(state, await api.signIn(fields.tenant, fields.email, fields.password)));
+      const answer = await api.signIn(fields.tenant, fields.email, fields.password);
+      update(S.signedIn(state, answer));
       store.saveSession(state.session);
       router.go(homeRoute(state.session.tenant));
     } catch (error) {
@@ -215,6 +258,7 @@ export function createController({ api, view, store, router }) {
 
   function openDetail(customer) {
     update(S.detailOpened(state, customer));
+    view.showDetailNotice("");
     showDetail();
     view.focusDetail();
     refreshDetail().catch((error) => view.showDetailMessage(error.message));
@@ -223,10 +267,20 @@ export function createController({ api, view, store, router }) {
   function showDetail() {
     const { detail } = state;
     const complete = detail.total !== null && detail.items.length >= detail.total;
+    const names = S.locationNames(state);
+    const money = (minor, currency) => formatMoney(minor, currency);
+    const timeZone = state.programme?.timezone;
     view.showDetail(
       detail,
-      { left: S.refundable(detail.items), moves: S.balanceMoves(detail.items, complete) },
+      {
+        left: S.refundable(detail.items),
+        moves: S.balanceMoves(detail.items, complete),
+        returns: S.returnable(detail.items),
+        details: detail.items.map((entry) => S.entryDetails(entry, money, names)),
+        expiring: S.expiringWording(detail.expiring, (iso) => formatShopDate(iso, timeZone)),
+      },
       openRefund,
+      openReturn,
     );
   }
 
@@ -352,7 +406,30 @@ export function createController({ api, view, store, router }) {
         const wording = refundWording(who, redemption, left, points);
         if (!(await view.confirmAction(wording.question, wording.confirm))) return { error: "" };
         const refund = { points, reason, transaction_reference: transactionReference };
-        return act(() => api.refund(customerId, redemption.transaction_id, refund));
+        return act(() => api.reverse(customerId, redemption.transaction_id, refund));
+      },
+    });
+  }
+
+  function openReturn(earn) {
+    const { customerId } = state.detail;
+    const left = S.returnable(state.detail.items).get(earn.transaction_id);
+    const who = detailName();
+    const transactionReference = reference("ret");
+    view.openFormDialog("return-dialog", {
+      context: returnWording(who, earn, left, null).context,
+      show: { "return-amount-field": left.moneyLeft !== null },
+      async submit(fields) {
+        const read = readReturn(fields, left);
+        if (read.error) return read;
+        const wording = returnWording(who, earn, left, read.returned_minor);
+        if (!(await view.confirmAction(wording.question, wording.confirm))) return { error: "" };
+        const reversal = { reason: read.reason, transaction_reference: transactionReference };
+        if (read.returned_minor !== null) reversal.returned_minor = read.returned_minor;
+        return act(
+          () => api.reverse(customerId, earn.transaction_id, reversal),
+          (answer) => view.showDetailNotice(returnedWording(answer)),
+        );
       },
     });
   }
@@ -367,6 +444,160 @@ export function createController({ api, view, store, router }) {
       view.showListMessage(actionError(error).error);
     } finally {
       view.showExporting(false);
+    }
+  }
+
+  // ---- the programme ---------------------------------------------------------------------
+
+  async function showProgramme() {
+    stopTicker();
+    screenShown("programme");
+    view.showProgrammeScreen(shopName());
+    view.showProgrammeSaved("");
+    view.showProgrammeErrors({});
+    try {
+      const programme = await api.getProgramme();
+      update(S.programmeLoaded(state, programme));
+      if (state.screen !== "programme") return;
+      showProgrammeForm(state.programme);
+      previewDraft(view.programmeDraft());
+    } catch (error) {
+      view.showProgrammeErrors({ "": actionError(error).error });
+    }
+  }
+
+  function showProgrammeForm(programme) {
+    const when = (iso) => formatShopDate(iso, programme.timezone);
+    view.showProgramme(programmeFields(programme), programmeVersionWording(programme, when));
+  }
+
+  /** The live preview: what a bill earns under the unsaved draft, by the server's rule. */
+  async function previewDraft(values) {
+    view.showProgrammeSaved("");
+    const read = readProgramme(values);
+    const errors = { ...read.errors };
+    let total = null;
+    if (!read.errors) {
+      total = parseMoney(values.preview_total, read.programme.currency);
+      if (total.error) errors.preview_total = total.error;
+    }
+    view.showProgrammeErrors(errors);
+    update(S.previewAsked(state));
+    const asked = state.previews;
+    if (Object.keys(errors).length) {
+      view.showPreview("Correct the fields marked above to see a preview.");
+      return;
+    }
+    const { currency } = read.programme;
+    const purchase = { total_minor: total.minor, currency, excluded_minor: 0 };
+    try {
+      const calculation = await api.calculateDraft(read.programme, purchase);
+      if (asked === state.previews) view.showPreview(previewWording(calculation, total.minor, currency));
+    } catch (error) {
+      if (asked !== state.previews) return; // a newer draft's preview is on its way
+      if (error.problem?.errors) view.showProgrammeErrors(programmeErrors(error.problem.errors));
+      view.showPreview(sessionLost(error) ? actionError(error).error : previewFailure(error));
+    }
+  }
+
+  async function saveProgramme(values) {
+    const read = readProgramme(values);
+    if (read.errors) {
+      view.showProgrammeErrors(read.errors);
+      return;
+    }
+    view.showSaving(true);
+    try {
+      const saved = await api.saveProgramme(read.programme);
+      update(S.programmeLoaded(state, saved));
+      view.showProgrammeErrors({});
+      showProgrammeForm(saved);
+      view.showProgrammeSaved(savedWording(saved));
+    } catch (error) {
+      const { errors } = error.problem || {};
+      view.showProgrammeErrors(errors ? programmeErrors(errors) : { "": actionError(error).error });
+    } finally {
+      view.showSaving(false);
+    }
+  }
+
+  // ---- the points report -----------------------------------------------------------------
+
+  const shopTodayNow = () => shopToday(Date.now(), state.programme?.timezone);
+
+  async function showReport() {
+    stopTicker();
+    screenShown("report");
+    view.showReportScreen(shopName());
+    await loadShop();
+    if (state.screen !== "report") return;
+    view.showReportPicker(state.report, state.locations || []);
+    loadReport();
+  }
+
+  /** The picker changed: a custom period starts from the one on show. */
+  function pickReport(picked) {
+    let next = picked;
+    if (picked.choice === "custom" && (!picked.from || !picked.to)) {
+      const shown = periodFor(state.report.choice === "custom" ? "this-month" : state.report.choice, shopTodayNow());
+      next = { ...picked, from: picked.from || shown.from, to: picked.to || shown.to };
+    }
+    update(S.reportPicked(state, next));
+    view.showReportPicker(state.report, state.locations || []);
+    loadReport();
+  }
+
+  function reportQuery() {
+    const { choice, from, to, location } = state.report;
+    const period = periodFor(choice, shopTodayNow(), { from, to });
+    return period.error ? period : { ...period, location };
+  }
+
+  async function loadReport() {
+    const query = reportQuery();
+    if (query.error) {
+      view.showReportMessage(query.error);
+      return;
+    }
+    update(S.reportAsked(state));
+    const asked = state.report.asked;
+    try {
+      const data = await api.pointsReport(query);
+      if (asked !== state.report.asked || state.screen !== "report") return;
+      view.showReportMessage("");
+      const names = S.locationNames(state);
+      const nameOf = (code) => (code === null ? "No location (admin, system)" : names.get(code) ?? code);
+      const { headline, lines } = reportWording(data, {
+        locationName: query.location ? nameOf(query.location) : null,
+      });
+      const { unit, buckets } = chartBuckets(data.by_day || [], query.from, query.to);
+      view.showReport({
+        period: periodLabel(query.from, query.to),
+        headline,
+        lines,
+        unit,
+        buckets,
+        byLocation: (data.by_location || []).map((row) => ({ ...row, name: nameOf(row.location) })),
+      });
+    } catch (error) {
+      if (asked === state.report.asked) view.showReportMessage(actionError(error).error);
+    }
+  }
+
+  async function downloadReportCsv() {
+    const query = reportQuery();
+    if (query.error) {
+      view.showReportMessage(query.error);
+      return;
+    }
+    view.showReportDownloading(true);
+    try {
+      const { blob, filename } = await api.pointsReportCsv(query);
+      view.saveFile(blob, filename);
+    } catch (error) {
+      view.showReportMessage(actionError(error).error);
+    } finally {
+      view.showReportDownloading(false);
     }
   }
 
@@ -415,6 +646,10 @@ export function createController({ api, view, store, router }) {
     openAdjust,
     exportCsv,
     lookNow,
+    previewDraft,
+    saveProgramme,
+    pickReport,
+    downloadReportCsv,
     /** @param {boolean} hidden */
     visibilityChanged(hidden) {
       update(S.visibilityChanged(state, hidden)); // no polls while nobody is looking

@@ -2,6 +2,7 @@
 // the errors shown, in the shop owner's words (pure: no DOM, no network, `node --test` runs it).
 
 import { ApiError, OfflineError } from "./api.js";
+import { formatMoney, isCurrencyCode, minorDigits, minorToDecimal, parseMoney } from "./money.js";
 import { countOf } from "./state.js";
 
 export const SESSION_EXPIRED = "Your session has expired. Please sign in again.";
@@ -149,4 +150,213 @@ export function refundWording(who, redemption, left, points) {
       `${points === left ? " (all that is left)" : ""}?`,
     confirm: `Refund ${countOf(points, "point")}`,
   };
+}
+
+// ---- the programme ------------------------------------------------------------------------
+
+/** The programme form's fields, by the API field each one sets (422 `errors` are keyed so). */
+export const PROGRAMME_FIELDS = {
+  currency: "currency",
+  timezone: "timezone",
+  spend_rule: "spend_points",
+  "spend_rule.points": "spend_points",
+  "spend_rule.per_amount_minor": "spend_per",
+  "visit_rule.points": "visit_points",
+  "visit_rule.min_spend_minor": "visit_min",
+  expiry_months: "expiry_months",
+  point_value_minor: "point_value",
+  "purchase.total_minor": "preview_total",
+};
+
+const WHOLE = /^\d+$/;
+
+/**
+ * The programme as the form shows it: amounts as the owner types them ("1.00").
+ * @param {object} programme the API's programme
+ * @returns {Record<string, string | boolean>}
+ */
+export function programmeFields(programme) {
+  const { currency } = programme;
+  const digits = minorDigits(currency);
+  const money = (minor) => minorToDecimal(minor, digits);
+  const spend = programme.spend_rule;
+  return {
+    currency,
+    timezone: programme.timezone,
+    spend_on: spend !== null,
+    spend_points: spend ? String(spend.points) : "1",
+    spend_per: money(spend ? spend.per_amount_minor : 10 ** digits),
+    visit_points: String(programme.visit_rule.points),
+    visit_min: money(programme.visit_rule.min_spend_minor),
+    expiry_months: programme.expiry_months === null ? "" : String(programme.expiry_months),
+    point_value: money(programme.point_value_minor),
+  };
+}
+
+/**
+ * The programme form's draft as the API takes it (PUT and the preview's calculate), or what is
+ * wrong, field by field (form field name -> message).
+ * @param {Record<string, string | boolean>} fields the form's values; `spend_on` a boolean
+ * @returns {{programme: object} | {errors: Record<string, string>}}
+ */
+export function readProgramme(fields) {
+  const errors = {};
+  const currency = String(fields.currency || "").trim().toUpperCase();
+  const timezone = String(fields.timezone || "").trim();
+  if (!isCurrencyCode(currency)) errors.currency = "Enter a three-letter currency code, e.g. GBP.";
+  if (!timezone) errors.timezone = "Enter the shop's time zone, e.g. Europe/London.";
+  const money = (name, minimum = 0) => {
+    if (errors.currency) return null;
+    const read = parseMoney(fields[name], currency);
+    if (read.error) errors[name] = read.error;
+    else if (read.minor < minimum) errors[name] = "Enter an amount above zero.";
+    return read.minor ?? null;
+  };
+  const whole = (name, label) => {
+    const text = String(fields[name] ?? "").trim();
+    if (!WHOLE.test(text)) errors[name] = `Enter ${label} as a whole number, 0 or more.`;
+    else if (Number(text) > 1_000_000) errors[name] = "At most 1,000,000 points.";
+    return Number(text);
+  };
+  let spendRule = null;
+  if (fields.spend_on) {
+    const points = whole("spend_points", "the points");
+    spendRule = { points, per_amount_minor: money("spend_per", 1) };
+  }
+  const visitRule = { points: whole("visit_points", "the points"), min_spend_minor: money("visit_min") };
+  const months = String(fields.expiry_months ?? "").trim();
+  let expiryMonths = null;
+  if (months) {
+    expiryMonths = Number(months);
+    if (!WHOLE.test(months) || expiryMonths < 1 || expiryMonths > 120) {
+      errors.expiry_months = "Enter 1 to 120 months, or leave it empty: points never expire.";
+    }
+  }
+  const pointValue = money("point_value");
+  if (Object.keys(errors).length) return { errors };
+  return {
+    programme: {
+      currency,
+      timezone,
+      spend_rule: spendRule,
+      visit_rule: visitRule,
+      expiry_months: expiryMonths,
+      point_value_minor: pointValue,
+    },
+  };
+}
+
+/**
+ * The API's 422 `errors` (keyed by field path, each a list of messages) by form field; what
+ * belongs to no field is keyed "".
+ * @param {Record<string, string[] | string>} [apiErrors]
+ */
+export function programmeErrors(apiErrors = {}) {
+  const byField = {};
+  for (const [path, messages] of Object.entries(apiErrors)) {
+    const field = PROGRAMME_FIELDS[path.replace(/^programme\./, "")] ?? "";
+    const text = Array.isArray(messages) ? messages.join(" ") : String(messages);
+    byField[field] = byField[field] ? `${byField[field]} ${text}` : text;
+  }
+  return byField;
+}
+
+/**
+ * The live preview's sentence: "A £23.50 bill earns 23 points (23 for spending, 0 for the
+ * visit)."
+ * @param {{points: number, spend_points: number, visit_points: number}} calculation
+ * @param {number} totalMinor @param {string} currency @param {string} [locale]
+ */
+export function previewWording(calculation, totalMinor, currency, locale) {
+  const { points, spend_points: spend, visit_points: visit } = calculation;
+  const bill = formatMoney(totalMinor, currency, locale);
+  const how = spend && visit ? ` (${countOf(spend, "point")} for spending, ${visit} for the visit)` : "";
+  return `A ${bill} bill earns ${countOf(points, "point")}${how}.`;
+}
+
+/** What the preview says when the server could not compute it. @param {Error} error */
+export function previewFailure(error) {
+  if (error.problem?.code === "no_earn_rule") return "With these settings a bill earns no points.";
+  if (error.problem?.code === "validation_error") return "Correct the fields marked above to see a preview.";
+  return actionFailure(error);
+}
+
+/**
+ * Which version of the programme is in force: "Version 4, set by owner@cafe.example on 6 Dec
+ * 2026", or that it was never set.
+ * @param {{version: number, set_by?: string | null, updated_at?: string | null}} programme
+ * @param {(iso: string) => string} day formats a date as the shop reads it
+ */
+export function programmeVersionWording(programme, day) {
+  if (!programme.version) return "Not set yet: customers earn what the till sends.";
+  const who = programme.set_by ? `, set by ${programme.set_by}` : "";
+  const when = programme.updated_at ? ` on ${day(programme.updated_at)}` : "";
+  return `Version ${programme.version}${who}${when}`;
+}
+
+/**
+ * What the page says once the programme is saved.
+ * @param {{version: number, set_by: string | null}} saved
+ */
+export function savedWording(saved) {
+  return `Saved as version ${saved.version}${saved.set_by ? ` by ${saved.set_by}` : ""}.`;
+}
+
+// ---- returns ------------------------------------------------------------------------------
+
+/**
+ * The return dialog's money and reason: `returned_minor` null = the whole purchase (what is
+ * left of it); an earn without a bill (`moneyLeft` null) is only ever returned whole.
+ * @param {{amount?: string, reason: string}} fields
+ * @param {{currency: string | null, moneyLeft: number | null}} earn
+ * @returns {{returned_minor: number | null, reason: string | null} | {error: string}}
+ */
+export function readReturn(fields, { currency, moneyLeft }) {
+  const reason = String(fields.reason || "").trim() || null;
+  const text = String(fields.amount || "").trim();
+  if (!text || moneyLeft === null) return { returned_minor: null, reason };
+  const read = parseMoney(text, currency);
+  if (read.error) return read;
+  if (read.minor < 1) return { error: "Enter the amount returned, above zero." };
+  if (read.minor > moneyLeft) {
+    return { error: `Only ${formatMoney(moneyLeft, currency)} of this purchase is left to return.` };
+  }
+  return { returned_minor: read.minor === moneyLeft ? null : read.minor, reason };
+}
+
+/**
+ * What the return dialog says about an earn, and asks before points are taken back.
+ * @param {string} who
+ * @param {{transaction_reference: string, points_amount: number}} earn
+ * @param {{currency: string | null, moneyLeft: number | null, pointsLeft: number}} left
+ * @param {number | null} returnedMinor null: all that is left
+ * @param {string} [locale]
+ */
+export function returnWording(who, earn, left, returnedMinor, locale) {
+  const reference = earn.transaction_reference;
+  const { currency, moneyLeft, pointsLeft } = left;
+  const money = (minor) => formatMoney(minor, currency, locale);
+  const context = moneyLeft === null
+    ? `${reference} earned ${countOf(earn.points_amount, "point")} with no bill: it can only be ` +
+      `returned whole (${countOf(pointsLeft, "point")} left).`
+    : `${reference} earned ${countOf(earn.points_amount, "point")}; ${money(moneyLeft)} of it ` +
+      `can still be returned (leave the amount empty for all of it).`;
+  const what = returnedMinor === null
+    ? moneyLeft === null ? "the whole purchase" : `all that is left (${money(moneyLeft)})`
+    : money(returnedMinor);
+  return {
+    context,
+    question: `Return ${what} of ${reference} for ${who}? The points it earned are taken back.`,
+    confirm: "Return purchase",
+  };
+}
+
+/**
+ * What the panel says after a return: "Took back 11 points." and what could not be.
+ * @param {{points_reversed: number, points_unrecovered: number}} answer
+ */
+export function returnedWording(answer) {
+  const took = `Took back ${countOf(answer.points_reversed, "point")}.`;
+  if (!answer.points_unrecovered) return took;
+  return `${took} ${countOf(answer.points_unrecovered, "point")} could not be taken back: already spent.`;
 }

@@ -10,7 +10,9 @@ const SLUG = "[a-z0-9][a-z0-9-]*";
  * screen; a session on a screen that needs none goes to HOME.
  */
 export const SCREENS = [
-  { name: "customers", path: "/:tenant/admin/customers", signedIn: true },
+  { name: "customers", path: "/:tenant/admin/customers", signedIn: true, nav: "Customers" },
+  { name: "programme", path: "/:tenant/admin/programme", signedIn: true, nav: "Programme" },
+  { name: "report", path: "/:tenant/admin/report", signedIn: true, nav: "Report" },
   { name: "sign-in", path: "/sign-in/:tenant?", signedIn: false },
 ];
 const HOME = "customers";
@@ -42,6 +44,20 @@ export function parseRoute(hash) {
 export function routeTo(name, tenant = "") {
   const { path } = SCREENS.find((screen) => screen.name === name);
   return `#${path.replace("/:tenant?", tenant ? `/${tenant}` : "").replace(":tenant", tenant)}`;
+}
+
+/**
+ * The navigation's links for a session of `tenant`: one per screen with a `nav` word.
+ * @param {string} tenant @param {string} current the screen on show
+ * @returns {Array<{name: string, label: string, href: string, current: boolean}>}
+ */
+export function navLinks(tenant, current) {
+  return SCREENS.filter((screen) => screen.nav).map((screen) => ({
+    name: screen.name,
+    label: screen.nav,
+    href: routeTo(screen.name, tenant),
+    current: screen.name === current,
+  }));
 }
 
 /** Where a session of `tenant` lands. @param {string} tenant */

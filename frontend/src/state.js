@@ -23,6 +23,11 @@ export function initialState({ intervalMs = 5000, session = null } = {}) {
     // `opening` tells an answer for this opening of the panel from one for an earlier one.
     detail: null,
     openings: 0,
+    programme: null, // the programme in force (GET /api/admin/programme), once loaded
+    locations: null, // the shop's locations, once loaded
+    previews: 0, // previews of the programme's draft asked for
+    // The report's picker: which period, its dates when custom, which location (null: all).
+    report: { choice: "this-month", from: "", to: "", location: null, asked: 0 },
     live: {
       paused: false,
       hidden: false,
@@ -61,7 +66,15 @@ export function signedIn(state, answer) {
 
 /** Signed out (or the session was lost): nothing of the shop is kept. */
 export function signedOut(state) {
-  return { ...state, session: null, list: emptyList(), highlights: new Map(), detail: null };
+  return {
+    ...state,
+    session: null,
+    list: emptyList(),
+    highlights: new Map(),
+    detail: null,
+    programme: null,
+    locations: null,
+  };
 }
 
 /** @param {string} screen the name of the screen now on show */
@@ -291,8 +304,10 @@ export function changesAnnouncement(n) {
 
 // ---- the ledger panel -----------------------------------------------------------------
 
+export const EARN = "earn_points";
 export const REDEEM = "redeem_points";
 export const REVERSE_REDEMPTION = "reverse_redemption";
+export const REVERSE_EARN = "reverse_earn";
 
 /**
  * The ledger's operation types, the app's one list of them: the shop owner's word for each,
@@ -301,11 +316,13 @@ export const REVERSE_REDEMPTION = "reverse_redemption";
  * entries' balances say, never by a guess (see balanceMoves).
  */
 export const OPERATIONS = {
-  earn_points: { label: "Earned", effect: 1 },
+  [EARN]: { label: "Earned", effect: 1 },
   [REDEEM]: { label: "Redeemed", effect: -1 },
   [REVERSE_REDEMPTION]: { label: "Refunded", effect: 1 },
   adjust_points: { label: "Adjusted", effect: 1 }, // carries its own sign
   open_account: { label: "Account opened", effect: 1 },
+  [REVERSE_EARN]: { label: "Returned", effect: -1 }, // a return takes back what a purchase earned
+  expire_points: { label: "Expired", effect: -1 },
 };
 
 /** "Earned", or "Expire points" for a type the app does not know yet. @param {string} type */
@@ -329,7 +346,7 @@ export function signedPoints(entry) {
 
 /**
  * How much each entry moved the balance, in the order of `entries` (newest first, without
- * gaps): its balance_after less the one of the entry before it, as the API computed them, so
+ * gaps): its `points_change` when the API gives it, else its balance_after less the one of the entry before it, as the API computed them, so
  * a new operation type is signed right too. The oldest entry shown has none before it on show:
  * when it is the customer's first (`complete`: every entry is shown) it moved the balance from
  * 0, else its type says (null when the type is unknown).
@@ -338,6 +355,7 @@ export function signedPoints(entry) {
  */
 export function balanceMoves(entries, complete) {
   return entries.map((entry, i) => {
+    if (Number.isInteger(entry.points_change)) return entry.points_change; // the API's own sign
     const older = entries[i + 1];
     if (older) return entry.balance_after - older.balance_after;
     return complete ? entry.balance_after : signedPoints(entry);
@@ -365,6 +383,98 @@ export function refundable(entries) {
     }
   }
   return left;
+}
+
+/**
+ * For each earn among `entries`, what a return can still take back: the points left and, for
+ * an earn from a bill, the money left of its eligible amount (null: an earn of points with no
+ * bill, returned only whole) and its currency. Exact when the entries run without gaps from
+ * the newest one, as for refundable().
+ * @param {Array<object>} entries ledger entries, newest first
+ * @returns {Map<number, {pointsLeft: number, moneyLeft: number | null, currency: string | null}>}
+ */
+export function returnable(entries) {
+  const taken = new Map();
+  const moneyBack = new Map();
+  for (const entry of entries) {
+    if (entry.operation_type !== REVERSE_EARN) continue;
+    const details = entry.operation_details || {};
+    const target = details.reverses_transaction_id;
+    if (target === undefined) continue;
+    const points = entry.points_amount + (details.points_unrecovered || 0);
+    taken.set(target, (taken.get(target) || 0) + points);
+    const money = details.programme?.returned_minor ?? details.returned_minor ?? 0;
+    moneyBack.set(target, (moneyBack.get(target) || 0) + money);
+  }
+  const left = new Map();
+  for (const entry of entries) {
+    if (entry.operation_type !== EARN) continue;
+    const details = entry.operation_details || {};
+    const eligible = details.programme?.eligible_minor;
+    const bill = details.purchase && Number.isInteger(eligible);
+    left.set(entry.transaction_id, {
+      pointsLeft: Math.max(0, entry.points_amount - (taken.get(entry.transaction_id) || 0)),
+      moneyLeft: bill ? Math.max(0, eligible - (moneyBack.get(entry.transaction_id) || 0)) : null,
+      currency: bill ? details.purchase.currency : null,
+    });
+  }
+  return left;
+}
+
+/**
+ * Who made an entry, as the owner reads it: "by owner@cafe.example", "till 1 · High Street",
+ * "expiry job"; "—" for an entry from before actors were recorded.
+ * @param {{kind: string, label: string, location: string | null} | null | undefined} actor
+ * @param {Map<string, string>} locationNames code -> name
+ */
+export function actorWording(actor, locationNames) {
+  if (!actor) return "—";
+  if (actor.kind === "admin") return `by ${actor.label}`;
+  if (!actor.location) return actor.label;
+  return `${actor.label} · ${locationNames.get(actor.location) ?? actor.location}`;
+}
+
+/**
+ * What the panel says about an entry: the bill it came from ("£23.50 → 23 points") or the
+ * purchase a return was of, who made it and the reason given ("by owner@cafe.example ·
+ * double-counted visit"), and what could not be taken back.
+ * @param {object} entry a ledger entry
+ * @param {(minor: number, currency: string) => string} money formats an amount
+ * @param {Map<string, string>} locationNames code -> name
+ * @returns {string[]} lines
+ */
+export function entryDetails(entry, money, locationNames = new Map()) {
+  const details = entry.operation_details || {};
+  const lines = [];
+  const purchase = details.purchase;
+  if (entry.operation_type === EARN && purchase) {
+    let bill = money(purchase.total_minor, purchase.currency);
+    if (purchase.excluded_minor) {
+      bill += ` (${money(purchase.excluded_minor, purchase.currency)} earns nothing)`;
+    }
+    lines.push(`${bill} → ${countOf(entry.points_amount, "point")}`);
+  }
+  if (entry.operation_type === REVERSE_EARN) {
+    const target = details.reverses_reference || "the purchase";
+    lines.push(details.returned_minor ? `Part of ${target} returned` : `${target} returned whole`);
+  }
+  const who = actorWording(entry.actor, locationNames);
+  lines.push(details.reason ? `${who} · ${details.reason}` : who);
+  if (details.points_unrecovered) {
+    lines.push(`${countOf(details.points_unrecovered, "point")} could not be taken back: already spent`);
+  }
+  return lines;
+}
+
+/**
+ * "40 points expire on 31 Dec 2027" ("" when nothing is due).
+ * @param {{points: number, expires_at: string} | null} expiring
+ * @param {(iso: string) => string} day formats the date in the shop's time zone
+ */
+export function expiringWording(expiring, day) {
+  if (!expiring || !expiring.points) return "";
+  const verb = expiring.points === 1 ? "expires" : "expire";
+  return `${countOf(expiring.points, "point")} ${verb} on ${day(expiring.expires_at)}`;
 }
 
 /**
@@ -410,6 +520,7 @@ export function detailOpened(state, customer) {
     name: customer.name,
     phone: customer.phone,
     pointsBalance: customer.points_balance,
+    expiring: customer.expiring ?? null,
     items: [],
     total: null,
     etag: null,
@@ -456,5 +567,44 @@ export function olderArrived(state, opening, data) {
 export function cardSynced(state) {
   const card = state.detail && state.list.items.find((c) => c.customer_id === state.detail.customerId);
   if (!card) return state;
-  return { ...state, detail: { ...state.detail, name: card.name, pointsBalance: card.points_balance } };
+  const { name, points_balance: pointsBalance, expiring = null } = card;
+  return { ...state, detail: { ...state.detail, name, pointsBalance, expiring } };
+}
+
+// ---- the shop's programme and locations ---------------------------------------------------
+
+/** The programme in force arrived (its currency and time zone serve every screen). */
+export function programmeLoaded(state, programme) {
+  return { ...state, programme };
+}
+
+/** The shop's locations arrived. @param {Array<{code: string, name: string}>} items */
+export function locationsLoaded(state, items) {
+  return { ...state, locations: items };
+}
+
+/** The locations' names by code. */
+export function locationNames(state) {
+  return new Map((state.locations || []).map((location) => [location.code, location.name]));
+}
+
+/** A preview of the draft went out; its number tells its answer from an older one's. */
+export function previewAsked(state) {
+  return { ...state, previews: state.previews + 1 };
+}
+
+// ---- the points report ----------------------------------------------------------------------
+
+/**
+ * The report's picker changed: `choice` ("this-month", "last-month", "custom"), the custom
+ * dates and the location (null: all of them).
+ * @param {{choice?: string, from?: string, to?: string, location?: string | null}} picked
+ */
+export function reportPicked(state, picked) {
+  return { ...state, report: { ...state.report, ...picked } };
+}
+
+/** A report went out; the number tells its answer from an older one's. */
+export function reportAsked(state) {
+  return { ...state, report: { ...state.report, asked: state.report.asked + 1 } };
 }

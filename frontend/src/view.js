@@ -3,7 +3,15 @@
 // reaches the page through textContent, so names, references and details typed at a till can
 // never become markup.
 
-import { REDEEM, changesAnnouncement, countOf, operationLabel } from "./state.js";
+import {
+  SERIES,
+  bucketLabel,
+  chartLayout,
+  labelledBuckets,
+} from "./report.js";
+import { EARN, REDEEM, changesAnnouncement, countOf, operationLabel } from "./state.js";
+
+const SVG = "http://www.w3.org/2000/svg";
 
 const $ = (id) => document.getElementById(id);
 
@@ -85,6 +93,7 @@ export function showSignIn(tenant, message) {
   for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
   showScreen("sign-in");
   $("sign-out").hidden = true;
+  $("screens-nav").hidden = true;
   $("shop-name").textContent = "Loyalty admin";
   $("sign-in-message").textContent = message;
   if (tenant) $("tenant").value = tenant;
@@ -96,13 +105,48 @@ export function showSignInMessage(message) {
   $("sign-in-message").textContent = message;
 }
 
-/** The customers screen of a signed-in shop. */
-export function showCustomersScreen(shopName, intervalMs) {
-  showScreen("customers");
+/** A screen of a signed-in shop: its section, the shop's name, sign-out. */
+function showShopScreen(name, shopName) {
+  for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
+  showScreen(name);
   $("sign-out").hidden = false;
   $("shop-name").textContent = shopName;
   $("password").value = "";
+}
+
+/** The customers screen of a signed-in shop. */
+export function showCustomersScreen(shopName, intervalMs) {
+  showShopScreen("customers", shopName);
   $("interval").value = String(intervalMs);
+}
+
+/** The programme screen (its fields come with showProgramme). */
+export function showProgrammeScreen(shopName) {
+  showShopScreen("programme", shopName);
+  fillTimeZones();
+}
+
+/** The report screen (its figures come with showReport). */
+export function showReportScreen(shopName) {
+  showShopScreen("report", shopName);
+}
+
+/**
+ * The navigation between screens; the current one is marked (aria-current).
+ * @param {Array<{name: string, label: string, href: string, current: boolean}>} links
+ */
+export function showNav(links) {
+  const items = links.map((link) => {
+    const li = document.createElement("li");
+    const a = document.createElement("a");
+    a.href = link.href;
+    a.textContent = link.label;
+    if (link.current) a.setAttribute("aria-current", "page");
+    li.append(a);
+    return li;
+  });
+  $("screens-links").replaceChildren(...items);
+  $("screens-nav").hidden = false;
 }
 
 // ---- live status --------------------------------------------------------------------------
@@ -210,16 +254,22 @@ export function showPager(text, can) {
  * Fill the panel with a customer's ledger entries.
  * @param {{name: string | null, phone: string, pointsBalance: number | null, items: Array<object>,
  *   total: number | null}} detail
- * @param {{left: Map<number, number>, moves: Array<number | null>}} ledger the points still
- *   refundable per redemption id, and how much each entry moved the balance (null: not known)
+ * @param {{left: Map<number, number>, moves: Array<number | null>,
+ *   returns?: Map<number, {pointsLeft: number}>, details?: Array<string[]>, expiring?: string}} ledger
+ *   the points still refundable per redemption id, how much each entry moved the balance (null:
+ *   not known), what is left to return per earn id, each entry's lines of details, and the
+ *   expiring line
  * @param {(entry: object, left: number) => void} onRefund
+ * @param {(entry: object) => void} [onReturn]
  */
-export function showDetail(detail, { left, moves }, onRefund) {
+export function showDetail(detail, { left, moves, returns = new Map(), details = [], expiring = "" },
+  onRefund, onReturn = () => {}) {
   const panel = $("detail");
   $("detail-title").textContent = detail.name || formatPhone(detail.phone);
   $("detail-summary").textContent = detail.name ? formatPhone(detail.phone) : "No name";
   $("detail-balance").textContent =
     detail.pointsBalance === null ? "" : `Balance: ${countOf(detail.pointsBalance, "point")}`;
+  $("detail-expiring").textContent = expiring;
   const rows = detail.items.map((entry, i) => {
     const tr = document.createElement("tr");
     tr.dataset.transactionId = String(entry.transaction_id);
@@ -228,13 +278,29 @@ export function showDetail(detail, { left, moves }, onRefund) {
     if (entry.operation_type === REDEEM) {
       const remaining = left.get(entry.transaction_id) ?? 0;
       if (remaining > 0) {
-        const refund = button("Refund", "small", () => onRefund(entry, remaining));
-        refund.setAttribute("aria-label", `Refund ${entry.transaction_reference}`);
+        const refund = button("Refund points", "small", () => onRefund(entry, remaining));
+        refund.setAttribute("aria-label", `Refund points of ${entry.transaction_reference}`);
         actions.append(refund);
       } else {
         actions.textContent = "Refunded";
         actions.classList.add("muted");
       }
+    }
+    if (entry.operation_type === EARN && returns.has(entry.transaction_id)) {
+      if (returns.get(entry.transaction_id).pointsLeft > 0) {
+        const back = button("Return purchase", "small", () => onReturn(entry));
+        back.setAttribute("aria-label", `Return purchase ${entry.transaction_reference}`);
+        actions.append(back);
+      } else if (entry.points_amount > 0) {
+        actions.textContent = "Returned";
+        actions.classList.add("muted");
+      }
+    }
+    const about = cell("", "Details", "details");
+    for (const line of details[i] || []) {
+      const span = document.createElement("span");
+      span.textContent = line;
+      about.append(span);
     }
     tr.append(
       cell(operationLabel(entry.operation_type), "Operation", "op"),
@@ -243,6 +309,7 @@ export function showDetail(detail, { left, moves }, onRefund) {
       cell(entry.transaction_reference, "Reference", "ref"),
       cell(formatDateTime(entry.created_at), "Time", "time"),
       actions,
+      about,
     );
     return tr;
   });
@@ -264,6 +331,12 @@ export function focusDetail() {
 export function hideDetail() {
   $("detail").hidden = true;
   $("detail-message").textContent = "";
+  $("detail-notice").textContent = "";
+}
+
+/** @param {string} text what an action did, e.g. a return's points ("" clears it) */
+export function showDetailNotice(text) {
+  $("detail-notice").textContent = text;
 }
 
 /** @param {string} text an error about the panel ("" clears it) */
@@ -296,13 +369,14 @@ export function confirmAction(text, confirmLabel) {
  * Open a form dialog and run `submit(values)` when it is sent; the dialog stays open showing
  * the error's message when `submit` throws (or returns {error}), and closes when it succeeds.
  * @param {string} id the dialog's id
- * @param {{context?: string, values?: Record<string, string>,
+ * @param {{context?: string, values?: Record<string, string>, show?: Record<string, boolean>,
  *   submit: (values: Record<string, string>) => Promise<{error?: string} | void>}} options
  */
-export function openFormDialog(id, { context = "", values = {}, submit }) {
+export function openFormDialog(id, { context = "", values = {}, show = {}, submit }) {
   const dialog = $(id);
   const form = dialog.querySelector("form");
   form.reset();
+  for (const [part, shown] of Object.entries(show)) $(part).hidden = !shown;
   for (const [name, value] of Object.entries(values)) form.elements[name].value = value;
   const contextLine = dialog.querySelector(".dialog-context");
   if (contextLine) contextLine.textContent = context;
@@ -313,7 +387,7 @@ export function openFormDialog(id, { context = "", values = {}, submit }) {
     sendButton.disabled = true;
     message.textContent = "";
     try {
-      const fields = Object.fromEntries(new FormData(form).entries());
+      const fields = Object.fromEntries(new FormData(form).entries()); // hidden parts' too
       const outcome = await submit(fields);
       if (outcome && "error" in outcome) message.textContent = outcome.error; // stays open
       else dialog.close();
@@ -324,7 +398,7 @@ export function openFormDialog(id, { context = "", values = {}, submit }) {
     }
   });
   dialog.showModal();
-  form.querySelector("input").focus();
+  [...form.querySelectorAll("input")].find((input) => !input.closest("[hidden]"))?.focus();
 }
 
 const dialogSubmit = new WeakMap();
@@ -357,6 +431,270 @@ export function saveFile(blob, filename) {
 export function showExporting(busy) {
   $("export-csv").disabled = busy;
   $("export-csv").textContent = busy ? "Exporting…" : "Export CSV";
+}
+
+// ---- the programme screen ---------------------------------------------------------------
+
+const PROGRAMME_ERRORS = [
+  "currency", "timezone", "spend_points", "spend_per", "visit_points", "visit_min",
+  "expiry_months", "point_value", "preview_total",
+];
+
+/** The time zones the browser knows, for the time zone field's suggestions (filled once). */
+function fillTimeZones() {
+  const list = $("timezones");
+  if (list.childElementCount || !Intl.supportedValuesOf) return;
+  list.append(...Intl.supportedValuesOf("timeZone").map((zone) => {
+    const option = document.createElement("option");
+    option.value = zone;
+    return option;
+  }));
+}
+
+function spendInputs() {
+  $("prog-spend-points").disabled = !$("prog-spend-on").checked;
+  $("prog-spend-per").disabled = !$("prog-spend-on").checked;
+}
+
+/** @returns {Record<string, string | boolean>} the programme form's values */
+function programmeValues() {
+  const form = $("programme-form");
+  return {
+    ...Object.fromEntries(new FormData(form).entries()),
+    spend_on: $("prog-spend-on").checked,
+    spend_points: $("prog-spend-points").value,
+    spend_per: $("prog-spend-per").value,
+  };
+}
+
+/**
+ * Fill the programme form (the preview's bill is kept).
+ * @param {Record<string, string | boolean>} fields as forms.programmeFields gives them
+ * @param {string} version "Version 4, set by … on …"
+ */
+export function showProgramme(fields, version) {
+  const form = $("programme-form");
+  for (const [name, value] of Object.entries(fields)) {
+    const input = form.elements[name];
+    if (input.type === "checkbox") input.checked = Boolean(value);
+    else input.value = value;
+  }
+  spendInputs();
+  $("programme-version").textContent = version;
+}
+
+/**
+ * Mark the fields that are wrong (form field name -> message; "" for what belongs to none).
+ * @param {Record<string, string>} errors
+ */
+export function showProgrammeErrors(errors) {
+  for (const name of PROGRAMME_ERRORS) {
+    const text = errors[name] || "";
+    const line = $(`prog-${name}-error`);
+    if (line.textContent !== text) line.textContent = text;
+    const input = $("programme-form").elements[name];
+    if (text) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  }
+  $("programme-message").textContent = errors[""] || "";
+}
+
+/** @param {string} text the live preview's sentence */
+export function showPreview(text) {
+  if ($("programme-preview").textContent !== text) $("programme-preview").textContent = text;
+}
+
+/** @param {string} text what saving did ("" clears it) */
+export function showProgrammeSaved(text) {
+  $("programme-saved").textContent = text;
+}
+
+/** @param {boolean} busy whether a save is under way */
+export function showSaving(busy) {
+  $("save-programme").disabled = busy;
+  $("save-programme").textContent = busy ? "Saving…" : "Save programme";
+}
+
+const PREVIEW_DEBOUNCE_MS = 300;
+
+/**
+ * The programme form's gestures: `onDraft(values)` once typing pauses (the live preview),
+ * `onSave(values)` when it is sent.
+ * @param {{onDraft: (values: object) => void, onSave: (values: object) => void}} handlers
+ */
+export function bindProgramme({ onDraft, onSave }) {
+  const form = $("programme-form");
+  let timer = null;
+  const changed = () => {
+    spendInputs();
+    clearTimeout(timer);
+    timer = setTimeout(() => onDraft(programmeValues()), PREVIEW_DEBOUNCE_MS);
+  };
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    clearTimeout(timer);
+    onSave(programmeValues());
+  });
+}
+
+/** The programme form's values now (the preview right after the form is filled). */
+export function programmeDraft() {
+  return programmeValues();
+}
+
+// ---- the report screen ----------------------------------------------------------------
+
+const CHART_HEIGHT = 220;
+let lastChart = null; // redrawn at the new width when the window is resized
+
+/**
+ * Set the report's picker: the period choice, the custom dates, the locations.
+ * @param {{choice: string, from: string, to: string, location: string | null}} picked
+ * @param {Array<{code: string, name: string}>} locations
+ */
+export function showReportPicker(picked, locations) {
+  $("report-period").value = picked.choice;
+  $("report-dates").hidden = picked.choice !== "custom";
+  $("report-from").value = picked.from;
+  $("report-to").value = picked.to;
+  const select = $("report-location");
+  const options = [["", "All locations"], ...locations.map((l) => [l.code, l.name])].map(
+    ([value, label]) => {
+      const option = document.createElement("option");
+      option.value = value;
+      option.textContent = label;
+      return option;
+    },
+  );
+  select.replaceChildren(...options);
+  select.value = picked.location || "";
+}
+
+/**
+ * The report's gestures: `onPick(picked)` when the period, its dates or the location change;
+ * `onCsv()` for the download.
+ * @param {{onPick: (picked: object) => void, onCsv: () => void}} handlers
+ */
+export function bindReport({ onPick, onCsv }) {
+  const picked = () => ({
+    choice: $("report-period").value,
+    from: $("report-from").value,
+    to: $("report-to").value,
+    location: $("report-location").value || null,
+  });
+  for (const id of ["report-period", "report-from", "report-to", "report-location"]) {
+    $(id).addEventListener("change", () => {
+      $("report-dates").hidden = $("report-period").value !== "custom";
+      onPick(picked());
+    });
+  }
+  $("report-csv").addEventListener("click", () => onCsv());
+  window.addEventListener("resize", () => {
+    if (lastChart && !$("report-screen").hidden) drawChart(lastChart);
+  });
+}
+
+/** @param {string} text an error about the report ("" clears it) */
+export function showReportMessage(text) {
+  $("report-message").textContent = text;
+}
+
+/** @param {boolean} busy whether the CSV is being fetched */
+export function showReportDownloading(busy) {
+  $("report-csv").disabled = busy;
+  $("report-csv").textContent = busy ? "Downloading…" : "Download CSV";
+}
+
+/**
+ * Show a report: its words, its chart and the same figures as a table, by location too.
+ * @param {{period: string, headline: string, lines: string[], unit: "day" | "month",
+ *   buckets: Array<{key: string, earned: number, redeemed: number, expired: number}>,
+ *   byLocation: Array<{name: string, earned: number, redeemed: number, expired: number}>,
+ *   locale?: string}} report
+ */
+export function showReport(report) {
+  $("report-period-label").textContent = report.period;
+  $("report-headline").textContent = report.headline;
+  $("report-lines").replaceChildren(...report.lines.map((line) => {
+    const li = document.createElement("li");
+    li.textContent = line;
+    return li;
+  }));
+  const per = report.unit === "day" ? "day" : "month";
+  $("report-chart-title").textContent =
+    `Points per ${per}: earned above the line; redeemed and expired below it`;
+  $("report-table-caption").textContent = `Points per ${per}`;
+  $("report-table-unit").textContent = report.unit === "day" ? "Day" : "Month";
+  const figures = (label, row) => {
+    const tr = document.createElement("tr");
+    const th = document.createElement("th");
+    th.scope = "row";
+    th.textContent = label;
+    tr.append(th, ...SERIES.map(({ key, label: name }) => cell(number.format(row[key] || 0), name, "num")));
+    return tr;
+  };
+  $("report-table").tBodies[0].replaceChildren(
+    ...report.buckets.map((b) => figures(bucketLabel(b.key, report.locale, true), b)),
+  );
+  $("report-locations").tBodies[0].replaceChildren(...report.byLocation.map((l) => figures(l.name, l)));
+  $("report-locations").hidden = report.byLocation.length === 0;
+  lastChart = report;
+  drawChart(report);
+}
+
+function svg(name, attributes = {}) {
+  const element = document.createElementNS(SVG, name);
+  for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, String(value));
+  return element;
+}
+
+function svgText(text, attributes) {
+  const element = svg("text", attributes);
+  element.textContent = text;
+  return element;
+}
+
+/** Draw the bars at the chart box's width now (so its text stays readable on a phone). */
+function drawChart({ buckets, unit, locale }) {
+  const box = $("report-chart");
+  const width = Math.max(280, Math.round(box.clientWidth || 600));
+  const layout = chartLayout(buckets, {
+    width,
+    height: CHART_HEIGHT,
+    labelWidth: (value) => number.format(value).length * 7.5, // 12 px text
+  });
+  const chart = svg("svg", {
+    viewBox: `0 0 ${width} ${CHART_HEIGHT}`,
+    width: "100%",
+    height: CHART_HEIGHT,
+    role: "img",
+    "aria-labelledby": "report-chart-title",
+    "data-bars": layout.bars.length,
+  });
+  const { plot } = layout;
+  for (const tick of layout.ticks) {
+    chart.append(
+      svg("line", { x1: plot.x, x2: plot.x + plot.width, y1: tick.y, y2: tick.y, class: tick.value ? "grid" : "axis" }),
+      svgText(number.format(tick.value), { x: plot.x - 6, y: tick.y + 4, "text-anchor": "end", class: "tick" }),
+    );
+  }
+  for (const bar of layout.bars) {
+    const rect = svg("rect", { x: bar.x, y: bar.y, width: bar.width, height: Math.max(bar.height, 0.5), class: `bar ${bar.series}` });
+    const title = svg("title");
+    title.textContent = `${bucketLabel(buckets[bar.index].key, locale, true)}: ${number.format(bar.value)} ${bar.series}`;
+    rect.append(title);
+    chart.append(rect);
+  }
+  for (const index of labelledBuckets(buckets.length, Math.floor(plot.width / 40))) {
+    const x = plot.x + (index + 0.5) * layout.slot;
+    chart.append(svgText(bucketLabel(buckets[index].key, locale), {
+      x, y: CHART_HEIGHT - 6, "text-anchor": "middle", class: "tick",
+    }));
+  }
+  chart.dataset.unit = unit;
+  box.replaceChildren(chart);
 }
 
 // ---- gestures ---------------------------------------------------------------------------

@@ -192,7 +192,7 @@ const ledger = (id, operation_type, points_amount, balance_after) => ({
 
 test("each entry's move is read from the balances, so a new operation type is signed right", () => {
   const entries = [
-    ledger(4, "expire_points", 30, 75),
+    ledger(4, "forfeit_points", 30, 75), // a type this app does not know yet
     ledger(3, "redeem_points", 20, 105),
     ledger(2, "earn_points", 25, 125),
     ledger(1, "open_account", 100, 100),
@@ -207,8 +207,12 @@ test("each entry's move is read from the balances, so a new operation type is si
 test("operation types have the owner's words, and a new one is named from its own", () => {
   assert.equal(operationLabel("earn_points"), "Earned");
   assert.equal(operationLabel("reverse_redemption"), "Refunded");
-  assert.equal(operationLabel("expire_points"), "Expire points");
-  assert.equal(signedPoints(entry(1, "reverse_earn", 10)), null);
+  assert.equal(operationLabel("reverse_earn"), "Returned");
+  assert.equal(operationLabel("expire_points"), "Expired");
+  assert.equal(operationLabel("forfeit_points"), "Forfeit points");
+  assert.equal(signedPoints(entry(1, "reverse_earn", 10)), -10);
+  assert.equal(signedPoints(entry(1, "expire_points", 10)), -10);
+  assert.equal(signedPoints(entry(1, "forfeit_points", 10)), null);
   const entries = [entry(2, "reverse_earn", 5, { reverses_transaction_id: 1 }), entry(1, "redeem_points", 20)];
   assert.deepEqual([...refundable(entries)], [[1, 20]]); // only a refund gives a redemption back
 });
