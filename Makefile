@@ -15,7 +15,7 @@ export API_BASE_URL ?= http://127.0.0.1:8000
 FRONTEND_SOURCES := $(shell find frontend -path frontend/dist -prune -o -type f -print)
 
 .PHONY: help venv db db-stop demo-reset seed run test test-fast lint format openapi frontend
-.PHONY: bench bench-scale bench-export clean cluster cluster-stop cluster-status test-cluster
+.PHONY: bench bench-scale bench-export bench-instructions clean cluster cluster-stop cluster-status test-cluster
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -88,6 +88,10 @@ bench: db ## The service under wrk beside its own baselines (ratios, p50/p99, me
 
 bench-scale: db ## Load a 1,000,000-customer tenant (bulk SQL); admin list, search, poll figures
 	$(BIN)/python -m bench.scale
+
+bench-instructions: db ## CPU instructions per request (lookup, poll, redeem, bare Flask) by callgrind
+	command -v valgrind >/dev/null || scripts/apt-install.sh valgrind
+	$(BIN)/python -m bench.instructions
 
 bench-export: db ## Stream the customer CSV export of a million customers; prints time and memory
 	$(BIN)/python -m bench.export
