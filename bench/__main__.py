@@ -4,6 +4,11 @@
   (bench/baseline_app.py) under the same gunicorn settings (gunicorn.conf.py, env as it reads it);
 - redeem (different customers of one tenant, a new transaction_reference each) against raw
   PyMySQL running the same minimal transaction on as many threads as wrk has connections;
+- then, under a programme of 1 point per £1 with 12 months' expiry: today's earn (the till
+  sends the points), earn from the bill (the programme computes them) and returns (each
+  request returns part of a different earn, made beforehand in bulk), each against the same
+  raw PyMySQL baseline, and earn from the bill and returns against today's earn run in the
+  same round (target: within 10 %, a ratio >= 0.9);
 - at 8 and at 32 connections, each baseline measured right before AND right after what it is
   compared with, in BENCH_ROUNDS rounds (default 3) of which the median is reported (the
   machine is shared and noisy: the ratios are the targets, not the absolute figures);
@@ -26,13 +31,16 @@ import requests
 
 from service.audit import verify_ledger
 from service.auth import create_admin, create_pos_key
-from service.db import connect
+from service.db import connect, run_query
+from service.points import utc_now
+from service.programme import current_programme, set_programme
+from service.rules import Purchase
 from service.tenancy import create_tenant
 from tests.harness import database_url, throwaway_database
 from tests.helpers import sign_in
 
 from . import baselines, wrk
-from .loader import load_customers, national
+from .loader import BULK_EARN_PREFIX, load_customers, load_earns, national
 from .report import Load, Ratio, print_loads, print_machine_load, print_ratios
 from .server import gunicorn
 from .signin_flood import describe as describe_signin_flood
@@ -45,7 +53,23 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONNECTIONS = (8, 32)
 PASSWORD = "bench-password"  # noqa: S105 (a throwaway admin on a throwaway database)
-TARGETS = {"lookup": 0.35, "poll": 0.5, "redeem": 0.2}
+# Earns made beforehand for the returns: each supports two returns of RETURNED_MINOR, so the
+# returns' runs may make up to twice as many requests in all before one would be refused.
+RETURN_EARNS = int(os.environ.get("BENCH_RETURN_EARNS", "50000"))
+TARGETS = {"lookup": 0.35, "poll": 0.5, "redeem": 0.2, "earn": 0.2, "like_earn": 0.9}
+# The programme of the earn loads: 1 point per £1, points expire 12 months after the month.
+PROGRAMME = {
+    "currency": "GBP",
+    "timezone": "Europe/London",
+    "spend_points": 1,
+    "spend_per_amount_minor": 100,
+    "visit_points": 0,
+    "visit_min_spend_minor": 0,
+    "expiry_months": 12,
+    "point_value_minor": 1,
+}
+BILL = Purchase(total_minor=2350, currency="GBP", excluded_minor=0)  # 23 points (as wrk's)
+RETURNED_MINOR = 1000  # of the bill's 2,350: 9 of its 23 points; a third return would exceed it
 
 
 def seed(settings):
@@ -86,6 +110,17 @@ def mean_of(a: Load, b: Load) -> Load:
 def load(label: str, connections: int, result) -> Load:
     return Load(label, connections, result.rate, result.p50_ms, result.p99_ms,
                 getattr(result, "unexpected", None))  # fmt: skip
+
+
+def set_earn_programme(settings, tenant) -> None:
+    """The programme of the earn loads, and RETURN_EARNS earns of BILL under it (made now,
+    round the customers) for the returns to reverse."""
+    with closing(connect(settings)) as conn:
+        set_programme(conn, tenant, PROGRAMME, "bench")
+        programme = run_query(conn, lambda cur: current_programme(cur, tenant))
+    took = load_earns(settings, tenant.id, CUSTOMERS, RETURN_EARNS, programme, BILL, utc_now())
+    print(f"programme version {programme.version}: 1 point per £1, expiry 12 months; "
+          f"{RETURN_EARNS:,} earns of £23.50 made (bulk SQL) in {took:.1f} s")  # fmt: skip
 
 
 def measure(settings, tenant, key: str) -> None:
@@ -131,6 +166,28 @@ def measure(settings, tenant, key: str) -> None:
                              run_id=f"{run}-{c}-{next(rounds)}")  # fmt: skip
             return load("redeem, different customers of one tenant", c, result)
 
+        def earn(c: int) -> Load:
+            result = wrk.run(api.url, wrk.EARN, connections=c, seconds=SECONDS,
+                             headers=pos_headers, customers=CUSTOMERS,
+                             run_id=f"{run}-e{c}-{next(rounds)}")  # fmt: skip
+            return load("earn (today's: the till sends the points)", c, result)
+
+        def earn_from_bill(c: int) -> Load:
+            result = wrk.run(api.url, wrk.EARN_FROM_BILL, connections=c, seconds=SECONDS,
+                             headers=pos_headers, customers=CUSTOMERS,
+                             run_id=f"{run}-b{c}-{next(rounds)}")  # fmt: skip
+            return load("earn from the bill (£23.50, 1 pt per £1)", c, result)
+
+        returned = [0]  # earns returned so far (the next run starts after them)
+
+        def return_part(c: int) -> Load:
+            result = wrk.run(api.url, wrk.returns(BULK_EARN_PREFIX, RETURNED_MINOR),
+                             connections=c, seconds=SECONDS, headers=pos_headers,
+                             customers=RETURN_EARNS, first=returned[0],
+                             run_id=f"{run}-r{c}-{next(rounds)}")  # fmt: skip
+            returned[0] += wrk.numbers_used(result, c)
+            return load("return £10 of an earn, a different one each", c, result)
+
         # Warm up both servers (imports, pools, caches); not reported.
         wrk.run(f"{bare.url}/card", wrk.FIXED_2XX, connections=8, seconds=1)
         wrk.run(api.url, wrk.LOOKUP, connections=8, seconds=1, headers=pos_headers,
@@ -168,6 +225,49 @@ def measure(settings, tenant, key: str) -> None:
             compare("redeem ÷ raw PyMySQL transaction", partial(redeem, c),
                     partial(raw_pymysql, c), TARGETS["redeem"])  # fmt: skip
 
+        def compare_earns(c: int) -> None:
+            """ROUNDS rounds of: raw PyMySQL, today's earn, earn from the bill and returns
+            (in an order that turns each round, so none always runs first), raw PyMySQL
+            again. Each load against the mean of the two raw runs (as the redeem), and earn
+            from the bill and returns against today's earn of the same round."""
+            services = [("earn", earn), ("bill", earn_from_bill), ("return", return_part)]
+            labels = {
+                "earn": "earn ÷ raw PyMySQL transaction",
+                "bill": "earn from bill ÷ raw PyMySQL transaction",
+                "return": "return ÷ raw PyMySQL transaction",
+            }
+            like = {"bill": "earn from bill ÷ today's earn", "return": "return ÷ today's earn"}
+            found: dict[str, list[Ratio]] = {}
+            for r in range(ROUNDS):
+                turn = services[r % 3 :] + services[: r % 3]
+                try:
+                    before = raw_pymysql(c)
+                    measured = {name: run_load(c) for name, run_load in turn}
+                    after = raw_pymysql(c)
+                except Exception as exc:  # noqa: BLE001 (the shared machine: report, go on)
+                    print(f"earns at {c} connections, round {r + 1}: not measured: {exc!r}")
+                    continue
+                loads.extend([before, *(measured[name] for name, _ in turn), after])
+                baseline = mean_of(before, after)
+                for name, _ in services:
+                    found.setdefault(labels[name], []).append(
+                        Ratio(labels[name], measured[name], baseline, TARGETS["earn"])
+                    )
+                for name, label in like.items():
+                    found.setdefault(label, []).append(
+                        Ratio(label, measured[name], measured["earn"], TARGETS["like_earn"])
+                    )
+            for each in found.values():
+                median = sorted(each, key=lambda x: x.value)[len(each) // 2]
+                ratios.append(replace(median, rounds=tuple(x.value for x in each)))
+
+        set_earn_programme(settings, tenant)
+        for c in CONNECTIONS:
+            compare_earns(c)
+        if returned[0] > 2 * RETURN_EARNS:
+            print(f"returns: {returned[0]:,} requests went round {RETURN_EARNS:,} earns more than "
+                  "twice (BENCH_RETURN_EARNS): some were refused, 409")  # fmt: skip
+
         finished = api.memory()
         # Last: the flood's wrong sign-ins trip the per-address sign-in limit.
         phones = [national(n) for n in range(min(CUSTOMERS, 200))]
@@ -178,9 +278,13 @@ def measure(settings, tenant, key: str) -> None:
     print()
     print_ratios(ratios)
     print()
-    redeems = [x for x in loads if x.label.startswith("redeem")]
-    print("non-2xx in the redeem runs: " + ", ".join(
-        f"{x.unexpected} at {x.connections} connections" for x in redeems))  # fmt: skip
+    writes: dict[str, list[Load]] = {}
+    for x in loads:
+        if x.unexpected is not None and x.label.startswith(("redeem", "earn", "return")):
+            writes.setdefault(x.label, []).append(x)
+    for label, runs in writes.items():
+        print(f"non-2xx, {label}: " + ", ".join(
+            f"{x.unexpected} at {x.connections} connections" for x in runs))  # fmt: skip
     print(describe_signin_flood(flood))
     print(f"memory, gunicorn master + {started.processes - 1} workers: "
           f"RSS {started.rss_mb:.0f} MB (PSS {started.pss_mb:.0f} MB) at start, "

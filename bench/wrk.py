@@ -27,12 +27,14 @@ function init(args)
   run_id = args[1] or "run"
   thread_count = tonumber(args[2]) or 1
   customers = tonumber(args[3]) or 1
+  first = tonumber(args[4]) or 0
 end
 
 -- The next customer number: consecutive requests of all threads go to different customers.
+-- (For returns, the next earn: ``first`` skips those an earlier run returned.)
 function next_customer()
   counter = counter + 1
-  return (counter * thread_count + id) % customers
+  return (first + counter * thread_count + id) % customers
 end
 
 function response(status, headers, body)
@@ -42,14 +44,15 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local n = 0
+  local n, most = 0, 0
   for _, t in ipairs(threads) do
     n = n + t:get("unexpected")
+    most = math.max(most, t:get("counter"))
   end
   local e = summary.errors
-  io.write(string.format("BENCH_RESULT %d %d %d %d %d %d\n", summary.requests,
+  io.write(string.format("BENCH_RESULT %d %d %d %d %d %d %d\n", summary.requests,
     summary.duration, latency:percentile(50), latency:percentile(99), n,
-    e.connect + e.read + e.write + e.timeout))
+    e.connect + e.read + e.write + e.timeout, most))
 end
 """
 
@@ -84,6 +87,68 @@ end
 """
 )
 
+# Earns at the till, as today's tills send them (the points) and from the bill (the programme
+# computes them), each a new transaction_reference.
+EARN = (
+    EXPECT_2XX
+    + r"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+
+function request()
+  local n = next_customer()
+  local body = string.format(
+    '{"phone": "+447900%06d", "points": 23, "transaction_reference": "%s-%d-%d"}',
+    n, run_id, id, counter)
+  return wrk.format(nil, "/api/customer/loyalty/earn", nil, body)
+end
+"""
+)
+
+EARN_FROM_BILL = (
+    EXPECT_2XX
+    + r"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+
+function request()
+  local n = next_customer()
+  local body = string.format(
+    '{"phone": "+447900%06d", "purchase": {"total_minor": 2350, "currency": "GBP", '
+    .. '"excluded_minor": 0}, "transaction_reference": "%s-%d-%d"}',
+    n, run_id, id, counter)
+  return wrk.format(nil, "/api/customer/loyalty/earn", nil, body)
+end
+"""
+)
+
+
+def returns(earn_prefix: str, returned_minor: int) -> str:
+    """Returns at the till: each request returns ``returned_minor`` of a different earn, the
+    one with reference ``<earn_prefix><n>`` (n from ``next_customer()``: pass the number of
+    such earns as ``customers`` to ``run``), with a new transaction_reference of its own."""
+    if not earn_prefix.replace("-", "").isalnum():
+        raise ValueError("earn_prefix: letters, digits and dashes only (it goes into Lua)")
+    return (
+        EXPECT_2XX
+        + r"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+
+function request()
+  local n = next_customer()
+  local body = string.format('{"transaction_reference": "ret-%s-%d-%d", "returned_minor": """
+        + str(int(returned_minor))
+        + r"""}',
+    run_id, id, counter)
+  return wrk.format(nil, string.format("/api/customer/loyalty/earn/"""
+        + earn_prefix
+        + r"""%d/reverse", n), nil, body)
+end
+"""
+    )
+
+
 FIXED_2XX = EXPECT_2XX  # wrk's own request: the URL and -H headers, unchanged
 FIXED_304 = EXPECT_304
 
@@ -96,6 +161,7 @@ class Result:
     p99_ms: float
     unexpected: int  # responses outside the expected statuses (non-2xx, or not 304 for polls)
     socket_errors: int
+    requests_made: int = 0  # request() calls of the busiest wrk thread (in flight ones too)
 
     @property
     def rate(self) -> float:
@@ -115,8 +181,12 @@ def run(
     headers: dict | None = None,
     run_id: str = "run",
     customers: int = 1,
+    first: int = 0,
 ) -> Result:
-    """One bounded wrk run (``seconds`` of load, a 10 s request timeout) against ``url``."""
+    """One bounded wrk run (``seconds`` of load, a 10 s request timeout) against ``url``.
+
+    ``customers`` is how many numbers ``next_customer()`` goes round (from ``first``);
+    ``numbers_used(result)`` is where a next run should start to use none of them again."""
     threads = min(THREADS, connections)
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(scenario + COMMON)
@@ -125,12 +195,19 @@ def run(
                    "--timeout", "10s", "-s", script.name]  # fmt: skip
         for name, value in (headers or {}).items():
             command += ["-H", f"{name}: {value}"]
-        command += [url, "--", run_id, str(threads), str(customers)]
+        command += [url, "--", run_id, str(threads), str(customers), str(first)]
         output = subprocess.run(  # noqa: S603 (wrk, with arguments built here)
             command, capture_output=True, text=True, timeout=seconds + 30, check=True
         ).stdout
-    match = re.search(r"^BENCH_RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)$", output, re.M)
+    match = re.search(r"^BENCH_RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)$", output, re.M)
     if not match:
         raise RuntimeError(f"wrk printed no result:\n{output}")
-    requests, micros, p50, p99, unexpected, errors = map(int, match.groups())
-    return Result(requests, micros / 1e6, p50 / 1000, p99 / 1000, unexpected, errors)
+    requests, micros, p50, p99, unexpected, errors, made = map(int, match.groups())
+    return Result(requests, micros / 1e6, p50 / 1000, p99 / 1000, unexpected, errors, made)
+
+
+def numbers_used(result: Result, connections: int) -> int:
+    """How many numbers after ``first`` a run may have taken (``next_customer`` gives thread
+    t its counter c's number ``first + c x threads + t``): the next run starts past them."""
+    threads = min(THREADS, connections)
+    return (result.requests_made + 1) * threads
