@@ -1,29 +1,61 @@
-"""``make bench-scale``: one tenant with a million customers, loaded with bulk SQL, then the
-admin list, search, polls and the till's requests timed in-process (Flask's test client,
-median of 5), ``verify_ledger`` for the tenant, and the query plans of the list and searches.
+"""``make bench-scale``: one tenant with a million customers who joined and earned over the
+last year (a programme of 1 point per £1, points expiring 12 months after the month they were
+earned), loaded with bulk SQL, then:
+
+- the admin list, search, polls and the till's requests timed in-process (Flask's test
+  client, median of 5), with the query plans of the list and searches;
+- the expiry job (``points.expire_points``) for the whole tenant, with BENCH_SCALE_DUE
+  customers (default a tenth) whose points are due: its time, its memory (peak RSS), where the
+  time went, and a second run, and a third without the job's watermark, that write nothing;
+- the points report (``report.points_report``) for one year and for one month: the first run
+  (it sums the closed days once), then the median of 5 of each, with the statements' plans;
+- ``verify_ledger`` for the tenant, after all of it.
 
 BENCH_SCALE_CUSTOMERS (default 1,000,000) sets the size. Prints figures beside the targets of
-issue 8 (PASS/BELOW); asserts nothing. The throwaway database is dropped afterwards.
+issues 8, 16 and 17 (PASS/BELOW); asserts nothing. The throwaway database is dropped afterwards.
 """
 
 import os
+import resource
 import secrets
 import statistics
+import threading
 import time
 from contextlib import closing
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 from service.audit import verify_ledger
 from service.auth import create_admin, create_pos_key
-from service.db import connect
+from service.db import connect, fetch_one, run_in_transaction, run_query
+from service.points import expire_points, utc_now
+from service.programme import current_programme, set_programme
+from service.report import points_report
+from service.store import balances, ledger
 from service.tenancy import create_tenant
 from tests.harness import database_url, throwaway_database
 from tests.helpers import Till, sign_in
 
-from .explain import captured_statements, print_plans
-from .loader import load_customers, national, phone
+from .explain import by_kind, captured_statements, print_kinds, print_plans, statement_times
+from .loader import YearOfEarns, load_customers, national, phone
 from .report import print_machine_load
 
 CUSTOMERS = int(os.environ.get("BENCH_SCALE_CUSTOMERS", "1000000"))
+DUE = int(os.environ.get("BENCH_SCALE_DUE", str(CUSTOMERS // 10)))
+# The programme of the tenant: 1 point per £1, points expire 12 months after their month.
+PROGRAMME = {
+    "currency": "GBP",
+    "timezone": "Europe/London",
+    "spend_points": 1,
+    "spend_per_amount_minor": 100,
+    "visit_points": 0,
+    "visit_min_spend_minor": 0,
+    "expiry_months": 12,
+    "point_value_minor": 1,
+}
+EXPIRY_TARGET_S = 120
+REPORT_TARGETS_MS = {"one year": 500, "one month": 100}
+LEDGER = ("phone_loyalty_transactions", "points_daily", "customer_loyalty_points")
 REPEATS = 5
 PASSWORD = "bench-password"  # noqa: S105 (a throwaway admin on a throwaway database)
 DEEP_ROW = 100_000  # "a later page": the page that starts after this many rows (page 2,001)
@@ -37,11 +69,18 @@ def seed(settings):
         tenant = create_tenant(conn, "chain", "Restaurant Chain", "GB")
         create_admin(conn, tenant, "admin@chain.test", PASSWORD)
         key = create_pos_key(conn, tenant, "bench")
+        set_programme(conn, tenant, PROGRAMME, "bench")
+        programme = run_query(conn, lambda cur: current_programme(cur, tenant))
+    year = YearOfEarns(programme, utc_now(), CUSTOMERS, DUE)
+    print(f"a year of earns: {DUE:,} customers earned from {year.first:%Y-%m-%d %H:%M} UTC "
+          f"(their points expired by now), the others from {year.cutoff:%Y-%m-%d %H:%M} to "
+          f"{year.newest:%Y-%m-%d %H:%M}; each earn's expiry by rules.expiry_for "
+          f"(12 months, Europe/London)")  # fmt: skip
 
     def progress(done: int, seconds: float) -> None:
         print(f"  {done:>9,} customers  {seconds:5.1f} s", flush=True)
 
-    took = load_customers(settings, tenant.id, CUSTOMERS, progress=progress)
+    took = load_customers(settings, tenant.id, CUSTOMERS, progress=progress, year=year)
     verdict = "PASS" if took < LOAD_TARGET_S else "BELOW"
     print(f"loaded {CUSTOMERS:,} customers, {2 * CUSTOMERS:,} ledger rows in {took:.1f} s "
           f"(target < {LOAD_TARGET_S} s: {verdict})")  # fmt: skip
@@ -191,17 +230,138 @@ def measure(settings, tenant, key: str) -> None:
         "/api/loyalty/transactions", query_string={"phone": national(n), "per_page": 10},
         headers=pos))  # fmt: skip
 
+    print("\nquery plans (EXPLAIN of the statements each request ran):")
+    with closing(connect(settings)) as conn:
+        print_plans(conn, plans)
+
+
+def rss_mb() -> float:
+    """This process's resident memory now (MB)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far (getrusage; kB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class MemoryWatch:
+    """Samples this process's RSS every 0.1 s while inside: the peak of that stretch alone
+    (getrusage's peak covers the whole process, the load and the app included)."""
+
+    def __enter__(self):
+        self.start = rss_mb()
+        self.peak = self.start
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.wait(0.1):
+            self.peak = max(self.peak, rss_mb())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.end = rss_mb()
+        self.peak = max(self.peak, self.end)
+
+
+def expired_rows(conn, tenant) -> int:
+    return run_query(conn, lambda cur: fetch_one(
+        cur, "SELECT COUNT(*) AS n FROM phone_loyalty_transactions WHERE tenant_id = %s "
+        "AND operation_type = 'expire_points'", (tenant.id,))["n"])  # fmt: skip
+
+
+def expiry(settings, tenant) -> None:
+    """The expiry job over the whole tenant, then again (nothing is due twice), then once
+    more without its watermark (as a host that never saw the first run would)."""
+    print(f"\nexpiry: points.expire_points for the whole tenant, {DUE:,} customers with points "
+          f"due (batches of 500 customers per transaction):")  # fmt: skip
+    with closing(connect(settings)) as conn:
+        now = utc_now()
+        peak_before = peak_rss_mb()
+        with MemoryWatch() as memory, statement_times() as kinds:
+            started = time.perf_counter()
+            done = expire_points(conn, tenant, now)
+            took = time.perf_counter() - started
+        verdict = "PASS" if took <= EXPIRY_TARGET_S else "BELOW"
+        print(f"  first run: {took:.1f} s (target ≤ {EXPIRY_TARGET_S} s: {verdict}); "
+              f"{done.customers:,} customers, {done.rows:,} expire_points rows, "
+              f"{done.points:,} points")  # fmt: skip
+        print(f"  memory: RSS {memory.start:.0f} MB at the start, peak {memory.peak:.0f} MB "
+              f"during the run (sampled every 0.1 s), {memory.end:.0f} MB at the end; "
+              f"getrusage peak of the process {peak_before:.0f} MB before, "
+              f"{peak_rss_mb():.0f} MB after")  # fmt: skip
+        print("  where the time went (statements as the code writes them, busiest first):")
+        print_kinds(conn, list(kinds.values()), limit=8)
+        for label, forget in (("second run", False), ("third run, watermark removed", True)):
+            if forget:
+                run_in_transaction(conn, lambda cur: cur.execute(
+                    "DELETE FROM expiry_runs WHERE tenant_id = %s", (tenant.id,)))  # fmt: skip
+            started = time.perf_counter()
+            again = expire_points(conn, tenant, utc_now())
+            print(f"  {label}: {time.perf_counter() - started:.1f} s; {again.customers:,} "
+                  f"customers, {again.rows:,} rows written")  # fmt: skip
+        print(f"  expire_points rows in the ledger: {expired_rows(conn, tenant):,}")
+
+        print("  plans of the job's reads (one batch of 500):")
+        with captured_statements() as statements:
+            ids = run_query(conn, lambda cur: ledger.customers_with_expiry_between(
+                cur, tenant.id, None, now, 500, 0))  # fmt: skip
+            run_query(conn, lambda cur: ledger.expiry_lots(cur, ids))
+            run_in_transaction(conn, lambda cur: balances.lock_many(cur, tenant.id, ids))
+        print_kinds(conn, by_kind(statements), LEDGER)
+
+
+def report(settings, tenant) -> None:
+    """The points report for one year and one month, both ending today: the first run (it
+    sums every closed day once into points_daily), then the median of REPEATS of each."""
+    with closing(connect(settings)) as conn:
+        zone = ZoneInfo(PROGRAMME["timezone"])
+        today = utc_now().replace(tzinfo=UTC).astimezone(zone).date()
+        periods = {
+            "one year": (today - timedelta(days=364), today),
+            "one month": (today - timedelta(days=29), today),
+        }
+        print(f"\npoints report (report.points_report), in process, median of {REPEATS}:")
+        kinds = {}
+        for label, (first, last) in periods.items():
+            samples = []
+            with captured_statements() as statements:
+                for i in range(1 + REPEATS):
+                    started = time.perf_counter()
+                    result = points_report(conn, tenant, first, last)
+                    samples.append((time.perf_counter() - started) * 1000)
+                    if i == 0:
+                        kinds[f"{label}, first run"] = by_kind(statements)
+                        statements.clear()
+                kinds[f"{label}, the {REPEATS} runs after"] = by_kind(statements)
+            median = statistics.median(samples[1:])
+            target = REPORT_TARGETS_MS[label]
+            verdict = "PASS" if median <= target else "BELOW"
+            print(f"  {label} ({first} to {last}): first run {samples[0]:,.0f} ms, then median "
+                  f"{median:,.1f} ms (min {min(samples[1:]):.1f}, max {max(samples[1:]):.1f}); "
+                  f"target ≤ {target} ms: {verdict}")  # fmt: skip
+            print(f"    opening {result['opening_balance']:,}, earned {result['earned']:,}, "
+                  f"redeemed {result['redeemed']:,}, expired {result['expired']:,}, "
+                  f"closing {result['closing_balance']:,}")  # fmt: skip
+        for label, found in kinds.items():
+            print(f"\n  {label}: the statements it ran")
+            print_kinds(conn, found, LEDGER)
+
+
+def verify(settings, tenant) -> None:
     with closing(connect(settings)) as conn:
         started = time.perf_counter()
         checked, drifts = verify_ledger(conn, tenant)
         took = time.perf_counter() - started
     verdict = "PASS" if took <= VERIFY_TARGET_S else "BELOW"
-    print(f"  {'ledger verify (the tenant)':<54} {took * 1000:9.0f} ms  "
-          f"{'≤ 10 s':>9} {verdict:<5} {checked:,} customers, {len(drifts)} drifts")  # fmt: skip
-
-    print("\nquery plans (EXPLAIN of the statements each request ran):")
-    with closing(connect(settings)) as conn:
-        print_plans(conn, plans)
+    print(f"\nledger verify (the tenant, after all of the above): {took:.1f} s "
+          f"(target ≤ {VERIFY_TARGET_S} s: {verdict}); {checked:,} customers, "
+          f"{len(drifts)} drifts")  # fmt: skip
 
 
 def main() -> None:
@@ -209,6 +369,10 @@ def main() -> None:
     with throwaway_database("loyalty_scale") as settings:
         tenant, key = seed(settings)
         measure(settings, tenant, key)
+        print_machine_load("before the expiry")
+        expiry(settings, tenant)
+        report(settings, tenant)
+        verify(settings, tenant)
     print_machine_load("at the end")
 
 
