@@ -283,8 +283,9 @@ def measure(settings, tenant, key: str) -> None:
         if x.unexpected is not None and x.label.startswith(("redeem", "earn", "return")):
             writes.setdefault(x.label, []).append(x)
     for label, runs in writes.items():
-        print(f"non-2xx, {label}: " + ", ".join(
-            f"{x.unexpected} at {x.connections} connections" for x in runs))  # fmt: skip
+        per_run = " ".join(str(x.unexpected) for x in runs)
+        print(f"non-2xx, {label}: {sum(x.unexpected for x in runs)} in {len(runs)} runs "
+              f"({per_run}; at {', '.join(str(c) for c in CONNECTIONS)} connections)")  # fmt: skip
     print(describe_signin_flood(flood))
     print(f"memory, gunicorn master + {started.processes - 1} workers: "
           f"RSS {started.rss_mb:.0f} MB (PSS {started.pss_mb:.0f} MB) at start, "
