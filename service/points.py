@@ -17,7 +17,7 @@ Nothing per lot is kept: what expires when is computed at expiry time from the l
 
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, astuple, dataclass
 from datetime import UTC, datetime
 
 from . import rules
@@ -45,7 +45,7 @@ from .rules import (
 )
 from .store import balances, expiry_runs, ledger
 from .tenancy import Tenant
-from .webhooks import record_event
+from .webhooks import record_event, record_events
 
 
 def utc_now() -> datetime:
@@ -341,16 +341,49 @@ def _record(
 ) -> dict:
     """Apply the change to the locked balance row, log it and queue its webhook event: all
     inside the caller's transaction. The answer is computed from the locked row."""
-    before = _totals(account)
-    after = before.after(operation_type, decision.points)
+    row, before, after = _entry(account, operation_type, reference, decision, actor)
     balances.apply_change(
         cur,
         account["customer_id"],
-        balance=after.points_balance - before.points_balance,
-        earned=after.total_points_earned - before.total_points_earned,
-        redeemed=after.total_points_redeemed - before.total_points_redeemed,
-        expiring=decision.expires_at is not None,
+        **_deltas(before, after),
+        expiring=row["expires_at"] is not None,
     )
+    row["id"] = ledger.insert(cur, tenant_id=tenant.id, **row)
+    outcome = _outcome(row, after)
+    record_event(cur, tenant, outcome)
+    return outcome
+
+
+def _record_many(cur, tenant, entries: list[tuple], actor: Actor) -> list[dict]:
+    """``_record`` for a batch of changes in one transaction, in a few statements whatever
+    its size: one balance UPDATE, one multi-row ledger INSERT (and the read-back of its ids),
+    one multi-row event INSERT. ``entries`` are ``(account, operation_type, reference,
+    decision)`` in order, each account as the previous change of its customer left it; the
+    changes add no expiring points."""
+    rows, afters, deltas = [], [], {}
+    for account, operation_type, reference, decision in entries:
+        row, before, after = _entry(account, operation_type, reference, decision, actor)
+        assert row["expires_at"] is None, "a batch adds no expiring points"
+        rows.append(row)
+        afters.append(after)
+        total = deltas.setdefault(account["customer_id"], dict.fromkeys(_DELTAS, 0))
+        for name, value in _deltas(before, after).items():
+            total[name] += value
+    balances.apply_changes(cur, [(cid, *(d[k] for k in _DELTAS)) for cid, d in deltas.items()])
+    for row, row_id in zip(rows, ledger.insert_many(cur, tenant.id, rows), strict=True):
+        row["id"] = row_id
+    outcomes = [_outcome(row, after) for row, after in zip(rows, afters, strict=True)]
+    record_events(cur, tenant, outcomes)
+    return outcomes
+
+
+_DELTAS = ("balance", "earned", "redeemed")
+
+
+def _entry(account, operation_type, reference, decision: Decision, actor: Actor):
+    """(the ledger row, the totals before, the totals after) of one change."""
+    before = _totals(account)
+    after = before.after(operation_type, decision.points)
     row = {
         "customer_id": account["customer_id"],
         "phone": account["phone"],
@@ -367,10 +400,15 @@ def _record(
         # Stored as given, so a replay answers the very same time; UTC, naive like the column.
         "created_at": utc_now(),
     }
-    row["id"] = ledger.insert(cur, tenant_id=tenant.id, **row)
-    outcome = _outcome(row, after)
-    record_event(cur, tenant, outcome)
-    return outcome
+    return row, before, after
+
+
+def _deltas(before: Totals, after: Totals) -> dict:
+    return {
+        "balance": after.points_balance - before.points_balance,
+        "earned": after.total_points_earned - before.total_points_earned,
+        "redeemed": after.total_points_redeemed - before.total_points_redeemed,
+    }
 
 
 def _totals(account: dict) -> Totals:
@@ -527,15 +565,18 @@ def _expire_batch(cur, tenant: Tenant, customer_ids: list[int], as_of: datetime)
     report = ExpiryReport()
     accounts = balances.lock_many(cur, tenant.id, customer_ids)
     lots = ledger.expiry_lots(cur, [a["customer_id"] for a in accounts])
+    entries = []
     for account in accounts:
         due = rules.points_due(*lots[account["customer_id"]], as_of)
         for expires_at, points in due:
             reference = f"exp-{account['customer_id']}-{expires_at:%Y%m%d%H%M%S}"
             details = {"expired_at": expires_at.isoformat() + "Z"}
-            decision = Decision(points, details)
-            outcome = _record(cur, tenant, account, EXPIRE, reference, decision, EXPIRY_JOB)
-            account = {**account, **{c: outcome[c] for c in BALANCE_COLUMNS}}
+            entries.append((account, EXPIRE, reference, Decision(points, details)))
+            # The next date's change starts from what this one leaves.
+            after = _totals(account).after(EXPIRE, points)
+            account = {**account, **dict(zip(BALANCE_COLUMNS, astuple(after), strict=True))}
             report.rows += 1
             report.points += points
         report.customers += bool(due)
+    _record_many(cur, tenant, entries, EXPIRY_JOB)
     return report

@@ -243,6 +243,23 @@ def retry_delivery(conn, delivery_id: int) -> bool:
 
 def record_event(cur, tenant: Tenant, outcome: dict) -> None:
     """Write the outbox event of a points change; call inside the change's transaction."""
+    event_type, payload = _event(tenant, outcome)
+    webhooks.insert_event(cur, tenant.id, event_type, payload, logs.current_request_id())
+
+
+def record_events(cur, tenant: Tenant, outcomes: list[dict]) -> None:
+    """``record_event`` for many changes of one transaction (a batch of expiries): one
+    multi-row INSERT when the tenant has no endpoint to deliver to (looked at now, inside the
+    transaction: an endpoint added later gets the events after it), else one by one."""
+    if webhooks.has_endpoints(cur, tenant.id):
+        for outcome in outcomes:
+            record_event(cur, tenant, outcome)
+        return
+    events = [_event(tenant, outcome) for outcome in outcomes]
+    webhooks.insert_events_without_deliveries(cur, tenant.id, events, logs.current_request_id())
+
+
+def _event(tenant: Tenant, outcome: dict) -> tuple[str, dict]:
     event_type = EVENT_TYPES[outcome["operation_type"]]
     payload = {
         "tenant": tenant.slug,
@@ -256,7 +273,7 @@ def record_event(cur, tenant: Tenant, outcome: dict) -> None:
         "occurred_at": _iso(outcome["created_at"]),
         "actor": outcome.get("actor"),
     }
-    webhooks.insert_event(cur, tenant.id, event_type, payload, logs.current_request_id())
+    return event_type, payload
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:

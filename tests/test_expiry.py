@@ -171,3 +171,22 @@ def test_as_of_in_the_future_needs_allow_future(shop, database):
         [*command, "--allow-future"], env=env, capture_output=True, text=True, timeout=60
     )
     assert allowed.returncode == 0, allowed.stderr
+
+
+def test_a_tenant_with_webhooks_gets_a_delivery_for_every_expiry(shop, conn, clock):
+    from service.webhooks import add_endpoint
+
+    add_endpoint(conn, shop.tenant, "http://127.0.0.1:9/hook", allow_private_networks=True)
+    with_expiry(conn, shop.tenant, 1)
+    clock(datetime(2026, 1, 10))
+    for i in range(3):
+        earn_points(conn, shop.tenant, PointsChange(f"+4473065{i:05d}", 10, f"w-{i}"))
+    clock(datetime(2026, 3, 1))
+    assert expire_points(conn, shop.tenant, datetime(2026, 3, 1)).rows == 3
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT COUNT(*) AS n FROM webhook_deliveries d JOIN webhook_events e "
+            "ON e.id = d.event_id WHERE e.tenant_id = %s AND e.event_type = %s",
+            (shop.tenant.id, "loyalty.points_expired"),
+        )
+        assert cur.fetchone()["n"] == 3

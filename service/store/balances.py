@@ -81,6 +81,28 @@ def apply_change(
         raise BalanceGuardFailed(f"balance update for customer {customer_id} matched no row")
 
 
+def apply_changes(cur, changes: list[tuple[int, int, int, int]]) -> None:
+    """``apply_change`` for many customers in one statement: ``(customer_id, balance, earned,
+    redeemed)`` deltas, one per customer. The same guard: BalanceGuardFailed unless every row
+    was updated."""
+    if not changes:
+        return
+    rows = " UNION ALL ".join(
+        ["SELECT %s AS customer_id, %s AS balance, %s AS earned, %s AS redeemed"] * len(changes)
+    )
+    cur.execute(
+        f"UPDATE customer_loyalty_points p JOIN ({rows}) d ON d.customer_id = p.customer_id "
+        "SET p.points_balance = p.points_balance + d.balance, "
+        "p.total_points_earned = p.total_points_earned + d.earned, "
+        "p.total_points_redeemed = p.total_points_redeemed + d.redeemed, "
+        "p.version = p.version + 1, p.updated_at = CURRENT_TIMESTAMP(6) "
+        "WHERE p.points_balance + d.balance >= 0",
+        tuple(value for change in changes for value in change),
+    )
+    if cur.rowcount != len(changes):
+        raise BalanceGuardFailed(f"{len(changes) - cur.rowcount} balance updates matched no row")
+
+
 def touch(cur, customer_id: int) -> None:
     """Mark the customer as changed (a new name, say): its list position and ETags move."""
     cur.execute(

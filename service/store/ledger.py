@@ -1,6 +1,7 @@
 """SQL for ``phone_loyalty_transactions``, the append-only points ledger."""
 
 import json
+from contextlib import contextmanager
 from datetime import datetime
 
 import pymysql
@@ -52,57 +53,80 @@ def _decode(row: dict | None) -> dict | None:
     return row
 
 
-def insert(
-    cur,
-    *,
-    tenant_id: int,
-    customer_id: int,
-    phone: str,
-    operation_type: str,
-    points_amount: int,
-    transaction_reference: str,
-    operation_details: dict | None,
-    created_at: datetime,
-    expires_at: datetime | None = None,
-    actor_kind: str | None = None,
-    actor_id: int | None = None,
-    actor_label: str | None = None,
-    location_id: int | None = None,
-    location_code: str | None = None,  # shown in answers; the row keeps location_id
-) -> int:
-    """Append a ledger row and return its id.
+_INSERT = (
+    "INSERT INTO phone_loyalty_transactions (phone, tenant_id, customer_id, operation_type, "
+    "points_amount, transaction_reference, operation_details, created_at, expires_at, "
+    "actor_kind, actor_id, actor_label, location_id) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+
+
+def _values(tenant_id: int, row: dict) -> tuple:
+    details = row["operation_details"]
+    return (
+        row["phone"],
+        tenant_id,
+        row["customer_id"],
+        row["operation_type"],
+        row["points_amount"],
+        reference_bytes(row["transaction_reference"]),
+        None if details is None else json.dumps(details),
+        row["created_at"],
+        row.get("expires_at"),
+        row.get("actor_kind"),
+        row.get("actor_id"),
+        row.get("actor_label"),
+        row.get("location_id"),
+    )
+
+
+def insert(cur, *, tenant_id: int, **row) -> int:
+    """Append a ledger row (customer_id, phone, operation_type, points_amount,
+    transaction_reference, operation_details, created_at; expires_at and the actor's columns
+    optional) and return its id.
 
     Raises RetryableConflict when a concurrent transaction already stored this
     (tenant, operation_type, reference): run again, the caller then finds that row.
     """
-    details = None if operation_details is None else json.dumps(operation_details)
-    try:
-        cur.execute(
-            "INSERT INTO phone_loyalty_transactions (phone, tenant_id, customer_id, "
-            "operation_type, points_amount, transaction_reference, operation_details, created_at, "
-            "expires_at, actor_kind, actor_id, actor_label, location_id) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (
-                phone,
-                tenant_id,
-                customer_id,
-                operation_type,
-                points_amount,
-                reference_bytes(transaction_reference),
-                details,
-                created_at,
-                expires_at,
-                actor_kind,
-                actor_id,
-                actor_label,
-                location_id,
-            ),
+    with _reference_race(row["transaction_reference"]):
+        cur.execute(_INSERT, _values(tenant_id, row))
+    return cur.lastrowid
+
+
+def insert_many(cur, tenant_id: int, rows: list[dict]) -> list[int]:
+    """Append many rows in one multi-row INSERT; returns their ids in order (read back by
+    reference: ids of one statement are not consecutive on a Galera cluster). Raises
+    RetryableConflict as ``insert`` does."""
+    if not rows:
+        return []
+    with _reference_race("of a batch"):
+        cur.executemany(_INSERT, [_values(tenant_id, row) for row in rows])
+    ids: dict[tuple[str, bytes], int] = {}
+    kinds = sorted({row["operation_type"] for row in rows})
+    for kind in kinds:
+        references = [reference_bytes(r["transaction_reference"]) for r in rows
+                      if r["operation_type"] == kind]  # fmt: skip
+        found = fetch_all(
+            cur,
+            "SELECT id, transaction_reference FROM phone_loyalty_transactions "
+            "WHERE tenant_id = %s AND operation_type = %s AND transaction_reference IN "
+            f"({', '.join(['%s'] * len(references))})",
+            (tenant_id, kind, *references),
         )
+        ids.update({(kind, bytes(f["transaction_reference"])): f["id"] for f in found})
+    return [
+        ids[(row["operation_type"], reference_bytes(row["transaction_reference"]))] for row in rows
+    ]
+
+
+@contextmanager
+def _reference_race(reference: str):
+    try:
+        yield
     except pymysql.err.IntegrityError as exc:
         if exc.args[0] == ER_DUP_ENTRY and "uq_ledger_reference" in str(exc.args[1]):
-            raise RetryableConflict(f"reference {transaction_reference!r} taken") from exc
+            raise RetryableConflict(f"reference {reference!r} taken") from exc
         raise
-    return cur.lastrowid
 
 
 def get(cur, transaction_id: int) -> dict | None:

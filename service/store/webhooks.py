@@ -64,6 +64,29 @@ def insert_event(
     return event_id
 
 
+def has_endpoints(cur, tenant_id: int) -> bool:
+    return (
+        fetch_one(
+            cur,
+            "SELECT id FROM webhook_endpoints WHERE tenant_id = %s AND removed_at IS NULL LIMIT 1",
+            (tenant_id,),
+        )
+        is not None
+    )
+
+
+def insert_events_without_deliveries(
+    cur, tenant_id: int, events: list[tuple[str, dict]], request_id: str | None = None
+) -> None:
+    """Write many events in one multi-row INSERT, for a tenant with no endpoint (so no
+    delivery to queue): ``[(event_type, payload)]``."""
+    cur.executemany(
+        "INSERT INTO webhook_events (tenant_id, event_type, payload, request_id) "
+        "VALUES (%s, %s, %s, %s)",
+        [(tenant_id, kind, json.dumps(payload), request_id) for kind, payload in events],
+    )
+
+
 def due_delivery_ids(cur, limit: int) -> list[int]:
     """Pending deliveries whose time has come and that no live claim holds."""
     rows = fetch_all(
