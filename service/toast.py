@@ -340,12 +340,13 @@ def _signup(conn, restaurant: Restaurant, guid: str, info: dict, now) -> Answer:
     return run_in_transaction(conn, work)
 
 
-def _offers(rewards: dict[str, Reward], left: int, digits: int) -> list[dict]:
+def _offers(rewards: dict[str, Reward], balance: int, digits: int) -> list[dict]:
+    # applicable: the guest's balance covers the reward (Toast then lets the server pick it).
     return [
         {
             "identifier": reward.id,
             "name": reward.name,
-            "applicable": reward.points <= left,
+            "applicable": reward.points <= balance,
             "selectionType": "CHECK",
             "amount": to_major(reward.amount_minor, digits),
             "quantity": 1,
@@ -384,7 +385,7 @@ def _inquire(conn, restaurant: Restaurant, _guid, info: dict, _now) -> Answer:
     ranked = sort_redemptions(balance, rewards, info.get("redemptions") or [])
     body = {
         "accountInfo": _account_info(identifier, card, balance),
-        "offers": _offers(rewards, balance - ranked.points, digits),
+        "offers": _offers(rewards, balance, digits),
         "appliedRedemptions": [_applied(r, reward, digits) for r, reward in ranked.applied],
         "rejectedRedemptions": _rejected(ranked.rejected),
         "userMessage": f"{balance} points",

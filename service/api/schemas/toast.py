@@ -74,7 +74,7 @@ def optional_text(length: int = 200) -> Text:
     return Text(load_default=None, allow_none=True, validate=validate.Length(max=length))
 
 
-class SearchCriteriaSchema(StrictSchema):
+class ToastSearchCriteriaSchema(StrictSchema):
     firstName = optional_text()
     lastName = optional_text()
     email = optional_text(254)
@@ -86,11 +86,11 @@ class SearchCriteriaSchema(StrictSchema):
             raise ValidationError("Send a phone, an e-mail, or a first or last name.")
 
 
-class SearchInformationSchema(StrictSchema):
-    searchCriteria = fields.Nested(SearchCriteriaSchema, required=True)
+class ToastSearchInformationSchema(StrictSchema):
+    searchCriteria = fields.Nested(ToastSearchCriteriaSchema, required=True)
 
 
-class SignupInformationSchema(StrictSchema):
+class ToastSignupInformationSchema(StrictSchema):
     phone = optional_text(32)
     email = optional_text(254)
 
@@ -100,23 +100,23 @@ class SignupInformationSchema(StrictSchema):
             raise ValidationError("Send exactly one of phone and email.")
 
 
-class ItemRedemptionInfoSchema(StrictSchema):
+class ToastItemRedemptionInfoSchema(StrictSchema):
     selectionIdentifier = Text(allow_none=True)
     amount = ToastNumber(allow_none=True)
     appliedDiscountIdentifier = fields.Raw(allow_none=True)
 
 
-class RedemptionSchema(StrictSchema):
+class ToastRedemptionSchema(StrictSchema):
     identifier = Text(allow_none=True, validate=validate.Length(max=MAX_IDENTIFIER))
     appliedDiscountGuid = guid(allow_none=True)
     multiItemDiscountGuid = guid(allow_none=True)
     selectionGuid = guid(allow_none=True)
     amount = ToastNumber(allow_none=True)
     quantity = fields.Integer(strict=True, allow_none=True)
-    itemApplication = fields.List(fields.Nested(ItemRedemptionInfoSchema), allow_none=True)
+    itemApplication = fields.List(fields.Nested(ToastItemRedemptionInfoSchema), allow_none=True)
 
 
-class SelectionSchema(Schema):
+class ToastSelectionSchema(Schema):
     """Toast's Selection: the fields the accrual reads are checked, the rest let through."""
 
     class Meta:
@@ -130,7 +130,7 @@ class SelectionSchema(Schema):
     taxInclusion = Text(allow_none=True)
 
 
-class CheckSchema(Schema):
+class ToastCheckSchema(Schema):
     """Toast's Check: ``guid`` and ``selections`` are read; the rest let through."""
 
     class Meta:
@@ -138,34 +138,34 @@ class CheckSchema(Schema):
 
     guid = guid(allow_none=True)
     selections = fields.List(
-        fields.Nested(SelectionSchema),
+        fields.Nested(ToastSelectionSchema),
         allow_none=True,
         validate=validate.Length(max=MAX_SELECTIONS),
     )
 
 
-class CheckInformationSchema(StrictSchema):
+class ToastCheckInformationSchema(StrictSchema):
     loyaltyIdentifier = identifier(allow_none=True, load_default=None)
     orderGuid = guid(allow_none=True)
-    check = fields.Nested(CheckSchema, allow_none=True)
+    check = fields.Nested(ToastCheckSchema, allow_none=True)
     redemptions = fields.List(
-        fields.Nested(RedemptionSchema),
+        fields.Nested(ToastRedemptionSchema),
         allow_none=True,
         validate=validate.Length(max=MAX_REDEMPTIONS),
     )
 
 
-class ReverseInformationSchema(StrictSchema):
+class ToastReverseInformationSchema(StrictSchema):
     loyaltyIdentifier = identifier(allow_none=True, load_default=None)
     transactionId = guid(required=True)
     redemptions = fields.List(
-        fields.Nested(RedemptionSchema),
+        fields.Nested(ToastRedemptionSchema),
         allow_none=True,
         validate=validate.Length(max=MAX_REDEMPTIONS),
     )
 
 
-class TransferInformationSchema(StrictSchema):
+class ToastTransferInformationSchema(StrictSchema):
     fromLoyaltyIdentifier = identifier(required=True)
     toLoyaltyIdentifier = identifier(required=True)
 
@@ -175,17 +175,17 @@ class LoyaltyTransactionSchema(StrictSchema):
     of that type; the others absent or null."""
 
     toastTransactionType = Text(allow_none=True, validate=validate.OneOf(TRANSACTION_TYPES))
-    searchTransactionInformation = fields.Nested(SearchInformationSchema, allow_none=True)
-    signupTransactionInformation = fields.Nested(SignupInformationSchema, allow_none=True)
-    checkTransactionInformation = fields.Nested(CheckInformationSchema, allow_none=True)
-    reverseTransactionInformation = fields.Nested(ReverseInformationSchema, allow_none=True)
-    transferTransactionInformation = fields.Nested(TransferInformationSchema, allow_none=True)
+    searchTransactionInformation = fields.Nested(ToastSearchInformationSchema, allow_none=True)
+    signupTransactionInformation = fields.Nested(ToastSignupInformationSchema, allow_none=True)
+    checkTransactionInformation = fields.Nested(ToastCheckInformationSchema, allow_none=True)
+    reverseTransactionInformation = fields.Nested(ToastReverseInformationSchema, allow_none=True)
+    transferTransactionInformation = fields.Nested(ToastTransferInformationSchema, allow_none=True)
 
 
 # ---- what Toast reads back ---------------------------------------------------------------
 
 
-class AccountInfoSchema(Schema):
+class ToastAccountInfoSchema(Schema):
     identifier = fields.String(required=True)
     firstName = fields.String()
     lastName = fields.String()
@@ -196,7 +196,7 @@ class AccountInfoSchema(Schema):
     )
 
 
-class OfferSchema(Schema):
+class ToastOfferSchema(Schema):
     identifier = fields.String(required=True, metadata={"description": "The reward's id"})
     name = fields.String(required=True)
     applicable = fields.Boolean(
@@ -207,40 +207,40 @@ class OfferSchema(Schema):
     quantity = fields.Integer()
 
 
-class ItemRedemptionOutSchema(Schema):
+class ToastItemRedemptionOutSchema(Schema):
     selectionIdentifier = fields.String(allow_none=True)
     amount = fields.Float(allow_none=True)
     appliedDiscountIdentifier = fields.Raw(allow_none=True)
 
 
-class RedemptionOutSchema(Schema):
+class ToastRedemptionOutSchema(Schema):
     identifier = fields.String(allow_none=True)
     appliedDiscountGuid = fields.String(allow_none=True)
     multiItemDiscountGuid = fields.String(allow_none=True)
     selectionGuid = fields.String(allow_none=True)
     amount = fields.Float(allow_none=True)
     quantity = fields.Integer(allow_none=True)
-    itemApplication = fields.List(fields.Nested(ItemRedemptionOutSchema), allow_none=True)
+    itemApplication = fields.List(fields.Nested(ToastItemRedemptionOutSchema), allow_none=True)
 
 
-class RejectedRedemptionSchema(Schema):
-    redemption = fields.Nested(RedemptionOutSchema, required=True)
+class ToastRejectedRedemptionSchema(Schema):
+    redemption = fields.Nested(ToastRedemptionOutSchema, required=True)
     message = fields.String(required=True)
 
 
-class CheckResponseSchema(Schema):
-    accountInfo = fields.Nested(AccountInfoSchema)
-    offers = fields.List(fields.Nested(OfferSchema))
-    appliedRedemptions = fields.List(fields.Nested(RedemptionOutSchema))
-    rejectedRedemptions = fields.List(fields.Nested(RejectedRedemptionSchema))
+class ToastCheckResponseSchema(Schema):
+    accountInfo = fields.Nested(ToastAccountInfoSchema)
+    offers = fields.List(fields.Nested(ToastOfferSchema))
+    appliedRedemptions = fields.List(fields.Nested(ToastRedemptionOutSchema))
+    rejectedRedemptions = fields.List(fields.Nested(ToastRejectedRedemptionSchema))
     userMessage = fields.String()
 
 
-class SearchResponseSchema(Schema):
-    accounts = fields.List(fields.Nested(AccountInfoSchema), required=True)
+class ToastSearchResponseSchema(Schema):
+    accounts = fields.List(fields.Nested(ToastAccountInfoSchema), required=True)
 
 
-class IdentifierResponseSchema(Schema):
+class ToastIdentifierResponseSchema(Schema):
     loyaltyIdentifier = fields.String(required=True)
 
 
@@ -248,10 +248,10 @@ class ToastResponseSchema(Schema):
     """LoyaltyTransactionResponse with ACCEPT: the object of the transaction's type."""
 
     transactionStatus = fields.String(required=True, metadata={"enum": ["ACCEPT"]})
-    checkResponse = fields.Nested(CheckResponseSchema)
-    searchResponse = fields.Nested(SearchResponseSchema)
-    signupResponse = fields.Nested(IdentifierResponseSchema)
-    transferResponse = fields.Nested(IdentifierResponseSchema)
+    checkResponse = fields.Nested(ToastCheckResponseSchema)
+    searchResponse = fields.Nested(ToastSearchResponseSchema)
+    signupResponse = fields.Nested(ToastIdentifierResponseSchema)
+    transferResponse = fields.Nested(ToastIdentifierResponseSchema)
 
 
 class ToastErrorSchema(Schema):
