@@ -32,14 +32,15 @@ def is_reward_id(text: str) -> bool:
     return re.fullmatch(ID_PATTERN, text) is not None
 
 
-def duplicate_ids(rewards: list[dict]) -> list[int]:
-    """Positions of the entries whose ``id`` an earlier entry already has."""
+def duplicate_ids(ids: list) -> list[int]:
+    """Positions of the ids (strings; others ignored) that an earlier entry already has."""
     seen: set[str] = set()
     repeated = []
-    for index, reward in enumerate(rewards):
-        if reward["id"] in seen:
+    for index, reward_id in enumerate(ids):
+        if isinstance(reward_id, str) and reward_id in seen:
             repeated.append(index)
-        seen.add(reward["id"])
+        if isinstance(reward_id, str):
+            seen.add(reward_id)
     return repeated
 
 

@@ -366,9 +366,7 @@ def test_reverse_part_of_a_redeem(restaurant, shop):
     assert back["actor_kind"] == "toast"
 
 
-def test_reverse_an_accrue_takes_its_points_back_and_the_check_can_accrue_again(
-    restaurant, shop
-):
+def test_reverse_an_accrue_takes_its_points_back_and_the_check_can_accrue_again(restaurant, shop):
     shop.add_customer(PHONE)
     identifier = identifier_of(restaurant)
     guid = str(uuid.uuid4())

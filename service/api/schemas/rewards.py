@@ -45,9 +45,13 @@ class RewardListSchema(StrictSchema):
         metadata={"description": f"At most {MAX_REWARDS}, in the order shown"},
     )
 
-    @validates_schema
-    def _unique_ids(self, data, **_kwargs):
-        repeated = duplicate_ids(data.get("rewards") or [])
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _unique_ids(self, _data, original, **_kwargs):
+        # On the entries as sent: a repeated id is named even beside other bad entries.
+        sent = original.get("rewards") if isinstance(original, dict) else None
+        if not isinstance(sent, list):
+            return
+        repeated = duplicate_ids([e.get("id") if isinstance(e, dict) else None for e in sent])
         if repeated:
             raise ValidationError({"rewards": {i: {"id": [DUPLICATE_ID]} for i in repeated}})
 
