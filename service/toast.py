@@ -294,7 +294,8 @@ def _search(conn, restaurant: Restaurant, _guid, info: dict, _now) -> Answer:
         found = run_query(conn, lambda cur: customers.card_by_phone(cur, tenant.id, e164))
         cards = [found] if found else []
     else:
-        words = " ".join(filter(None, (criteria.get("firstName"), criteria.get("lastName"))))
+        names = (criteria.get("firstName"), criteria.get("lastName"))
+        words = " ".join(filter(None, names)).strip()  # blank: no search (not "recent")
         # No e-mail is kept (customers are known by phone): an e-mail search finds nobody.
         page = list_customers(conn, tenant, words, MAX_SEARCH_RESULTS) if words else None
         cards = page["items"] if page else []
@@ -359,9 +360,15 @@ def _applied(redemption: dict, reward: Reward, digits: int) -> dict:
     return {**_as_sent(redemption), "amount": to_major(reward.amount_minor, digits)}
 
 
-def _as_sent(redemption: dict) -> dict:
-    # Decimals (as parsed) back to JSON numbers; everything else as Toast sent it.
-    return {k: float(v) if isinstance(v, Decimal) else v for k, v in redemption.items()}
+def _as_sent(value):
+    """A redemption as Toast sent it, its Decimals (as parsed) back to JSON numbers."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _as_sent(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_sent(v) for v in value]
+    return value
 
 
 def _rejected(pairs: list) -> list[dict]:

@@ -12,8 +12,8 @@ from service.db import run_query, transactions
 from service.exceptions import OutcomeUnknown
 from service.locations import add_location
 from service.programme import set_programme
-from service.rules import REPORT_COLUMNS
 from service.rewards import set_rewards
+from service.rules import REPORT_COLUMNS
 from service.store import ledger
 
 from .toast_terminal import Terminal, fixture, redemption, simple_check

@@ -53,15 +53,13 @@ def _nullable_objects_as_refs(schemas: dict) -> None:
     for schema in schemas.values():
         for prop in schema.get("properties", {}).values():
             options = prop.get("anyOf")
-            if (
-                isinstance(options, list)
-                and len(options) == 2
-                and "$ref" in options[0]
-                and options[1] == {"nullable": True, "type": "object"}
-            ):
-                del prop["anyOf"]
-                prop["allOf"] = [options[0]]
-                prop["nullable"] = True
+            nullable = {"nullable": True, "type": "object"}
+            if isinstance(options, list) and len(options) == 2 and nullable in options:
+                ref = options[1 - options.index(nullable)]  # apispec writes either order
+                if "$ref" in ref:
+                    del prop["anyOf"]
+                    prop["allOf"] = [ref]
+                    prop["nullable"] = True
 
 
 def init_api(app: Flask) -> None:

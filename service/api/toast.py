@@ -94,9 +94,12 @@ def _invalid(message: str) -> Response:
     return _error("ERROR_INVALID_INPUT_PROPERTIES", message)
 
 
+GUID_PATTERN = r"^[!-~]+$"  # printable ASCII, no spaces: Toast's GUIDs are UUIDs
+
+
 def _header_guid(name: str) -> str | None:
     value = request.headers.get(name, "")
-    if not value or len(value) > MAX_GUID or not value.isprintable() or value != value.strip():
+    if not 0 < len(value) <= MAX_GUID or any(not "!" <= c <= "~" for c in value):
         return None
     return value
 
@@ -131,14 +134,24 @@ TOAST_PARAMETERS = [
         "required": True,
         "description": "Toast's id of the transaction: with the loyaltyIdentifier, a replay "
         "answers as the first time and changes nothing",
-        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_GUID},
+        "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_GUID,
+            "pattern": GUID_PATTERN,
+        },
     },
     {
         "in": "header",
         "name": "Toast-Restaurant-External-ID",
         "required": True,
         "description": "The restaurant's GUID, as bound by `loyalty toast connect`",
-        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_GUID},
+        "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_GUID,
+            "pattern": GUID_PATTERN,
+        },
     },
 ]
 

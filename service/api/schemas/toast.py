@@ -23,6 +23,7 @@ MAX_GUID = 64
 MAX_IDENTIFIER = 255
 MAX_SELECTIONS = 500
 MAX_REDEMPTIONS = 50
+MAX_AMOUNT = 10**9
 TOAST_ERRORS = (
     "ERROR_INVALID_TOKEN",
     "ERROR_INVALID_RESTAURANT",
@@ -40,16 +41,22 @@ TOAST_ERRORS = (
 class ToastNumber(fields.Field):
     """A JSON number (never a string or boolean), kept exact as a Decimal."""
 
-    default_error_messages = {"invalid": "Not a number."}  # noqa: RUF012
+    default_error_messages = {  # noqa: RUF012
+        "invalid": "Not a number.",
+        "range": f"Must be between -{MAX_AMOUNT} and {MAX_AMOUNT}.",
+    }
 
     def __init__(self, **kwargs):
-        super().__init__(metadata={"type": "number", **kwargs.pop("metadata", {})}, **kwargs)
+        limits = {"type": "number", "minimum": -MAX_AMOUNT, "maximum": MAX_AMOUNT}
+        super().__init__(metadata={**limits, **kwargs.pop("metadata", {})}, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, int | Decimal):
             raise self.make_error("invalid")
         if isinstance(value, Decimal) and not value.is_finite():
             raise self.make_error("invalid")
+        if abs(value) > MAX_AMOUNT:  # any check's money; keeps Decimal's arithmetic exact
+            raise self.make_error("range")
         return Decimal(value)
 
 
