@@ -602,17 +602,19 @@ def earn_operation(
     reference: str,
     details: dict,
     actor: Actor,
+    programme=None,
 ) -> Operation:
     """The Operation of ``earn_points`` for a bill, for a customer known by id (a Toast
-    ACCRUE): the programme in force computes the points and is stored with them."""
+    ACCRUE): the programme in force (``programme``, when the caller read it in the same
+    transaction) computes the points and is stored with them."""
     stored = {**details, "purchase": asdict(purchase)}
 
     def decide(cur, _account: dict) -> Decision:
-        programme = current_programme(cur, tenant)
-        calculation = rules.points_for_purchase(programme, purchase)
+        in_force = current_programme(cur, tenant) if programme is None else programme
+        calculation = rules.points_for_purchase(in_force, purchase)
         points = calculation.points
         return Decision(
-            points, {**stored, "programme": calculation.as_details()}, _expiry(programme, points)
+            points, {**stored, "programme": calculation.as_details()}, _expiry(in_force, points)
         )
 
     return Operation(

@@ -28,6 +28,7 @@ import pymysql
 
 from . import points as points_domain
 from .actors import TOAST, Actor
+from .auth import CREDENTIAL_CACHE_SECONDS, KnownCredentials
 from .customer_list import list_customers
 from .customers import enrol
 from .db import run_in_transaction, run_query
@@ -163,8 +164,15 @@ def list_restaurants(conn, tenant: Tenant) -> list[dict]:
 
 
 def disconnect_restaurant(conn, restaurant_guid: str) -> bool:
-    """Unbind the restaurant (its key stops working at once); False when it was not bound."""
-    return run_in_transaction(conn, lambda cur: toast_restaurants.delete(cur, restaurant_guid)) > 0
+    """Unbind the restaurant; False when it was not bound. Its key stops working at once in
+    this process, within CREDENTIAL_CACHE_SECONDS in the others (as a revoked POS key)."""
+    deleted = run_in_transaction(conn, lambda cur: toast_restaurants.delete(cur, restaurant_guid))
+    known_restaurants.forget_all()
+    return deleted > 0
+
+
+# Keys found valid a moment ago: a terminal's transactions make no round trip to check it.
+known_restaurants = KnownCredentials(CREDENTIAL_CACHE_SECONDS)
 
 
 def restaurant_for_key(conn, key: str | None, restaurant_guid: str | None) -> Restaurant:
@@ -172,16 +180,26 @@ def restaurant_for_key(conn, key: str | None, restaurant_guid: str | None) -> Re
     Toast-Restaurant-External-ID. A key that is no restaurant's: ERROR_INVALID_TOKEN; a
     restaurant that is not the key's (unknown, or another tenant's): ERROR_INVALID_RESTAURANT,
     so a key never reaches another restaurant's guests."""
+    digest = KnownCredentials.digest(key)
+    found = known_restaurants.get(digest)
+    if found is None:
+        epoch = known_restaurants.epoch()
+        found = _restaurant_of_key(conn, key)
+        known_restaurants.remember(digest, found, epoch)
+    if restaurant_guid != found.guid:
+        raise ToastError(
+            "ERROR_INVALID_RESTAURANT",
+            "Toast-Restaurant-External-ID is not the restaurant this key was issued for.",
+        )
+    return found
+
+
+def _restaurant_of_key(conn, key: str | None) -> Restaurant:
     row = None
     if key:
         row = run_query(conn, lambda cur: toast_restaurants.find_by_key_hash(cur, _key_hash(key)))
     if row is None:
         raise ToastError("ERROR_INVALID_TOKEN", "The Authorization key is not valid.")
-    if restaurant_guid != row["restaurant_guid"]:
-        raise ToastError(
-            "ERROR_INVALID_RESTAURANT",
-            "Toast-Restaurant-External-ID is not the restaurant this key was issued for.",
-        )
     actor = Actor(
         TOAST,
         row["id"],
@@ -216,15 +234,9 @@ def _accepted(body: dict | None = None) -> dict:
     return {"transactionStatus": ACCEPT, **(body or {})}
 
 
-def _replayed(conn, tenant: Tenant, guid: str, identifier: str | None) -> Answer | None:
-    stored = run_query(
-        conn, lambda cur: stored_transactions.get(cur, tenant.id, guid, identifier or "")
-    )
-    return Answer(200, stored["response"]) if stored else None
-
-
 def _store(cur, restaurant: Restaurant, kind: str, guid: str, identifier, now, **row) -> None:
-    """Record this transaction and its answer, inside its own database transaction. A
+    """Record this transaction and its answer, inside its own database transaction (each
+    handler looks for a stored one first, in that transaction: a replay answers it). A
     concurrent request with the same GUID and identifier raced us: run again (it replays)."""
     try:
         stored_transactions.insert(
@@ -312,9 +324,6 @@ def _search(conn, restaurant: Restaurant, _guid, info: dict, _now) -> Answer:
 
 def _signup(conn, restaurant: Restaurant, guid: str, info: dict, now) -> Answer:
     tenant = restaurant.tenant
-    replay = _replayed(conn, tenant, guid, None)
-    if replay:
-        return replay
     if not info.get("phone"):
         raise invalid_input(
             "signupTransactionInformation.email: this programme knows guests by phone; "
@@ -409,9 +418,6 @@ def _redeem(conn, restaurant: Restaurant, guid: str, info: dict, now) -> Answer:
     identifier = info["loyaltyIdentifier"]
     if identifier is None:
         raise invalid_input("checkTransactionInformation.loyaltyIdentifier is required.")
-    replay = _replayed(conn, tenant, guid, identifier)
-    if replay:
-        return replay
     check_guid = _check_guid(info)
     redemptions = info.get("redemptions") or []
     customer_ids: list[int] = []
@@ -551,9 +557,6 @@ def _accrue(conn, restaurant: Restaurant, guid: str, info: dict, now) -> Answer:
     identifier = info["loyaltyIdentifier"]
     if identifier is None:
         return Answer(200, _accepted())  # a guest with no account: nothing to credit
-    replay = _replayed(conn, tenant, guid, identifier)
-    if replay:
-        return replay
     check = info.get("check") or {}
     check_guid = check.get("guid")
 
@@ -572,10 +575,11 @@ def _accrue(conn, restaurant: Restaurant, guid: str, info: dict, now) -> Answer:
                 response=earlier["response"],
             )  # fmt: skip
             return Answer(200, earlier["response"])
-        purchase = eligible_purchase(check, current_programme(cur, tenant).currency)
+        programme = current_programme(cur, tenant)
+        purchase = eligible_purchase(check, programme.currency)
         details = {"toast": _toast_details(restaurant, guid, check_guid)}
         operation = points_domain.earn_operation(
-            tenant, customer_id, purchase, f"toast:{guid}", details, actor
+            tenant, customer_id, purchase, f"toast:{guid}", details, actor, programme
         )
         try:
             outcome = apply(operation)
@@ -609,9 +613,6 @@ def _reverse(conn, restaurant: Restaurant, guid: str, info: dict, now) -> Answer
     identifier = info.get("loyaltyIdentifier")
     if identifier is None:
         return Answer(200, _accepted())  # nothing was credited or redeemed to undo
-    replay = _replayed(conn, tenant, guid, identifier)
-    if replay:
-        return replay
     target_guid = info["transactionId"]
     wanted = info.get("redemptions")
 
@@ -694,9 +695,6 @@ def _reverse(conn, restaurant: Restaurant, guid: str, info: dict, now) -> Answer
 def _transfer(conn, restaurant: Restaurant, guid: str, info: dict, now) -> Answer:
     tenant = restaurant.tenant
     old, new = info["fromLoyaltyIdentifier"], info["toLoyaltyIdentifier"]
-    replay = _replayed(conn, tenant, guid, old)
-    if replay:
-        return replay
 
     def work(cur) -> Answer:
         stored = stored_transactions.get(cur, tenant.id, guid, old)

@@ -1,6 +1,7 @@
 """Toast restaurants using us as their loyalty provider (issue 20), through POST
 /api/integrations/toast with Toast's published shapes (tests/fixtures/toast/)."""
 
+import json
 import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -417,3 +418,23 @@ def test_toast_rows_are_in_the_points_report_at_the_restaurants_location(
     assert report.json["by_location"] == [
         {**{column: 0 for column in REPORT_COLUMNS}, "earned": 9, "location": "dub"}
     ]
+
+
+def test_toast_changes_reach_webhooks_with_their_actor(restaurant, shop):
+    shop.add_customer(PHONE, points=800)
+    identifier = identifier_of(restaurant)
+    restaurant.redeem(identifier, [redemption("off5")])
+
+    def events(cur):
+        cur.execute(
+            "SELECT event_type, payload FROM webhook_events WHERE tenant_id = %s ORDER BY id",
+            (shop.tenant.id,),
+        )
+        return cur.fetchall()
+
+    found = run_query(shop.conn, events)
+    redeemed = [
+        json.loads(e["payload"]) for e in found if e["event_type"] == "loyalty.points_redeemed"
+    ]
+    assert len(redeemed) == 1
+    assert "toast" in json.dumps(redeemed[0]) and "dub" in json.dumps(redeemed[0])
