@@ -486,17 +486,36 @@ def _redeem(conn, restaurant: Restaurant, guid: str, info: dict, now) -> Answer:
 
     try:
         return points_domain.change_points_together(conn, tenant, work)
-    except OutcomeUnknown:
-        _record_unknown_outcome(conn, restaurant, guid, identifier, info, customer_ids, now)
-        return Answer(
-            503,
+    except OutcomeUnknown as error:
+        raise RedeemOutcomeUnknown(
             {
-                "transactionStatus": "ERROR",
-                "message": "The redemption may or may not have been made (the database's answer "
-                "was lost). Nothing will be retried; the restaurant's admin sees it in the "
-                "loyalty panel and can give the points back.",
-            },
-        )
+                "transaction_guid": guid,
+                "loyalty_identifier": identifier,
+                "restaurant_guid": restaurant.guid,
+                "check_guid": check_guid,
+                "customer_id": customer_ids[0] if customer_ids else None,
+                "redemptions": [_as_sent(r) for r in redemptions],
+                "created_at": now,
+            }
+        ) from error
+
+
+class RedeemOutcomeUnknown(Exception):
+    """A REDEEM's COMMIT lost its answer: it may or may not be stored. Toast never retries a
+    REDEEM, so the caller records ``row`` for the admin (``record_unknown_outcome``, on a
+    connection of its own: this one most likely died) and answers ERROR."""
+
+    def __init__(self, row: dict):
+        super().__init__(f"outcome of Toast REDEEM {row['transaction_guid']} unknown")
+        self.row = row
+
+
+UNKNOWN_OUTCOME_ANSWER = {
+    "transactionStatus": "ERROR",
+    "message": "The redemption may or may not have been made (the database's answer was "
+    "lost). Nothing will be retried; the restaurant's admin sees it in the loyalty panel and "
+    "can give the points back.",
+}
 
 
 def _toast_details(restaurant: Restaurant, guid: str, check_guid, discount=None) -> dict:
@@ -508,23 +527,15 @@ def _toast_details(restaurant: Restaurant, guid: str, check_guid, discount=None)
     return details
 
 
-def _record_unknown_outcome(conn, restaurant, guid, identifier, info, customer_ids, now) -> None:
-    row = {
-        "transaction_guid": guid,
-        "loyalty_identifier": identifier,
-        "restaurant_guid": restaurant.guid,
-        "check_guid": _check_guid(info),
-        "customer_id": customer_ids[0] if customer_ids else None,
-        "redemptions": [_as_sent(r) for r in info.get("redemptions") or []],
-        "created_at": now,
-    }
+def record_unknown_outcome(conn, tenant: Tenant, row: dict) -> None:
+    """Record a REDEEM whose outcome is unknown for the admin panel; if even that fails (the
+    database is still away), the log keeps it."""
     try:
-        tenant_id = restaurant.tenant.id
         run_in_transaction(
-            conn, lambda cur: stored_transactions.insert_unknown_outcome(cur, tenant_id, row)
+            conn, lambda cur: stored_transactions.insert_unknown_outcome(cur, tenant.id, row)
         )
     except Exception:  # the database is in trouble: the log keeps it
-        log.exception("could not record the unknown outcome of Toast REDEEM %s: %s", guid, row)
+        log.exception("could not record the unknown outcome of a Toast REDEEM: %s", row)
 
 
 def unknown_outcomes(conn, tenant: Tenant, limit: int = 100) -> dict:

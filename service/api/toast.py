@@ -18,7 +18,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import toast
-from ..db import get_conn
+from ..db import close_conn, get_conn
 from ..exceptions import DatabaseBusy, DatabaseUnavailable, OutcomeUnknown
 from ..points import utc_now
 from . import observability
@@ -210,6 +210,14 @@ class ToastTransaction(MethodView):
             answer = toast.handle(conn, restaurant, kind, guid, info, utc_now())
         except toast.ToastError as error:
             return _error(error.code, error.message, error.status)
+        except toast.RedeemOutcomeUnknown as unknown:
+            log.error("%s", unknown)
+            close_conn()  # most likely dead: record it on a connection of its own
+            try:
+                toast.record_unknown_outcome(get_conn(), restaurant.tenant, unknown.row)
+            except (DatabaseBusy, DatabaseUnavailable):
+                log.exception("could not record the unknown outcome: %s", unknown.row)
+            return _answer(503, toast.UNKNOWN_OUTCOME_ANSWER)
         except (DatabaseBusy, DatabaseUnavailable, OutcomeUnknown) as error:
             # Nothing was changed (busy, unavailable), or an ACCRUE/REVERSE's outcome is
             # unknown: Toast retries those, and the retry is answered as the first.
