@@ -24,8 +24,9 @@ from ..points import utc_now
 from . import observability
 from .admin import authenticate_admin
 from .common import ADMIN_SECURITY, Blueprint, api_endpoint
-from .errors import _flatten_messages
+from .errors import PROBLEM_MIMETYPE, _flatten_messages
 from .parsing import loads_strict
+from .schemas.shared import ProblemSchema
 from .schemas.toast import (
     MAX_GUID,
     TOAST_ERRORS,
@@ -165,6 +166,13 @@ class ToastTransaction(MethodView):
             "required": True,
             "content": {"application/json": {"schema": LoyaltyTransactionSchema}},
         },
+    )
+    @blp.alt_response(
+        414,
+        schema=ProblemSchema,
+        content_type=PROBLEM_MIMETYPE,
+        description="Problem: uri_too_long (a request line over 4 KiB, refused before this "
+        "endpoint reads anything; Toast's URL is the one it was given)",
     )
     @blp.alt_response(503, schema=ToastErrorSchema, description="ERROR: database trouble")
     @blp.alt_response(404, schema=ToastErrorSchema, description="ERROR_ACCOUNT_INVALID")
