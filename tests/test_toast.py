@@ -438,3 +438,32 @@ def test_toast_changes_reach_webhooks_with_their_actor(restaurant, shop):
     ]
     assert len(redeemed) == 1
     assert "toast" in json.dumps(redeemed[0]) and "dub" in json.dumps(redeemed[0])
+
+
+def _within(answer, published, where="response"):
+    """Every key of ``answer`` is one Toast's published response example has, at that place."""
+    if isinstance(answer, dict):
+        assert isinstance(published, dict), where
+        for key, value in answer.items():
+            assert key in published, f"{where}.{key} is not in Toast's LoyaltyTransactionResponse"
+            _within(value, published[key], f"{where}.{key}")
+    elif isinstance(answer, list):
+        for item in answer:
+            _within(item, published[0], f"{where}[]")
+
+
+def test_accepted_answers_use_only_toasts_published_fields(restaurant, shop):
+    shop.add_customer(PHONE, points=800, name="Ada Lovelace")
+    published = fixture("response_example")
+    identifier = identifier_of(restaurant)
+    answers = [
+        restaurant.search("7306506797"),
+        restaurant.signup("7306506713"),
+        restaurant.inquire(identifier, [redemption("off5"), redemption("nope")]),
+        restaurant.redeem(identifier, [redemption("off5"), redemption("off5")]),
+        restaurant.accrue(identifier),
+        restaurant.transfer(identifier, "card-9"),
+    ]
+    for answer in answers:
+        assert answer.status_code == 200 and answer.json["transactionStatus"] == "ACCEPT"
+        _within(answer.json, published)
