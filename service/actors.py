@@ -9,14 +9,15 @@ from dataclasses import dataclass
 POS_KEY = "pos_key"
 ADMIN = "admin"
 SYSTEM = "system"
-ACTOR_KINDS = (POS_KEY, ADMIN, SYSTEM)
+TOAST = "toast"  # a Toast restaurant's terminals (label: the restaurant; location: its code)
+ACTOR_KINDS = (POS_KEY, ADMIN, SYSTEM, TOAST)
 
 
 @dataclass(frozen=True)
 class Actor:
-    """``kind`` (pos_key, admin, system), the key's or admin's ``id``, a ``label`` people read
-    (the till's label, the admin's e-mail, the job's name) and the ``location`` it acted at
-    (its id and code; None for admins and the system)."""
+    """``kind`` (pos_key, admin, system, toast), the key's or admin's ``id``, a ``label``
+    people read (the till's label, the admin's e-mail, the job's name, the Toast restaurant)
+    and the ``location`` it acted at (its id and code; None for admins and the system)."""
 
     kind: str
     id: int | None

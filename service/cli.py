@@ -14,7 +14,7 @@ import pymysql
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import auth, demo, migrate, webhooks
+from . import auth, demo, migrate, toast, webhooks
 from .audit import verify_ledger
 from .config import is_production
 from .db import connect, connect_kwargs
@@ -542,10 +542,59 @@ def _expire_all(conn) -> None:
             log.exception("summing closed days failed for tenant %s", tenant.slug)
 
 
+toast_cli = AppGroup("toast", help="Toast restaurants using this service for loyalty.")
+
+
+@toast_cli.command("connect")
+@click.argument("slug")
+@click.option("--restaurant", "guid", required=True, help="The Toast restaurant's GUID.")
+@click.option("--location", "code", default=None, help="The location (code) it is.")
+def toast_connect(slug, guid, code):
+    """Bind a Toast restaurant to a shop; its key is printed once, alone on the last line."""
+    guid = guid.strip()
+    if not guid or len(guid) > 64 or not guid.isprintable():
+        raise click.ClickException("--restaurant: Toast's restaurant GUID (1 to 64 characters).")
+    with _connect() as conn:
+        tenant = _tenant(conn, slug)
+        location_id = None
+        if code is not None:
+            try:
+                location_id = location_by_code(conn, tenant, code)["id"]
+            except LocationNotFound as exc:
+                raise click.ClickException(exc.detail) from exc
+        try:
+            key = toast.connect_restaurant(conn, tenant, guid, location_id)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"Connected Toast restaurant {guid} to {tenant.slug}.", err=True)
+    click.echo("Paste this key into Toast's loyalty set-up; it cannot be shown again:", err=True)
+    click.echo(key)
+
+
+@toast_cli.command("list")
+@click.argument("slug")
+def toast_list(slug):
+    """The Toast restaurants bound to a shop."""
+    with _connect() as conn:
+        rows = toast.list_restaurants(conn, _tenant(conn, slug))
+    for row in rows:
+        click.echo(f"{row['restaurant_guid']}\t{row['location_code'] or '-'}\t{row['created_at']}")
+
+
+@toast_cli.command("disconnect")
+@click.argument("guid")
+def toast_disconnect(guid):
+    """Unbind a Toast restaurant: its key stops working at once."""
+    with _connect() as conn:
+        if not toast.disconnect_restaurant(conn, guid):
+            raise click.ClickException(f"No Toast restaurant {guid} is connected.")
+    click.echo(f"Disconnected {guid}.")
+
+
 def init_app(app) -> None:
     groups = (
         db_cli, tenants_cli, pos_keys_cli, admins_cli, demo_cli, ledger_cli, webhooks_cli,
-        programme_cli, points_cli, locations_cli, reports_cli,
+        programme_cli, points_cli, locations_cli, reports_cli, toast_cli,
     )  # fmt: skip
     for group in groups:
         app.cli.add_command(group)

@@ -230,6 +230,15 @@ def reverse_transaction(
 
 
 def _reverse_redemption(conn, tenant, original: dict, points, reason, reference, actor) -> dict:
+    operation = reverse_redemption_operation(tenant, original, points, reason, reference, actor)
+    return _change_points(conn, tenant, operation)
+
+
+def reverse_redemption_operation(
+    tenant: Tenant, original: dict, points, reason, reference, actor
+) -> Operation:
+    """The Operation giving back all (``points`` None) or part of the redemption ``original``
+    (its ledger row): for ``_change_points``, or ``change_points_together``."""
     details = {
         "reverses_transaction_id": original["id"],
         "reverses_reference": original["transaction_reference"],
@@ -254,7 +263,7 @@ def _reverse_redemption(conn, tenant, original: dict, points, reason, reference,
         # reverse never hands back points that are already out of date.
         return Decision(amount, details, _expiry(current_programme(cur, tenant), amount))
 
-    operation = Operation(
+    return Operation(
         REVERSE_REDEMPTION,
         reference or f"rev-{original['id']}",
         points,
@@ -263,7 +272,6 @@ def _reverse_redemption(conn, tenant, original: dict, points, reason, reference,
         decide,
         actor,
     )
-    return _change_points(conn, tenant, operation)
 
 
 def adjust_points(
@@ -309,31 +317,33 @@ def _change_points(conn, tenant: Tenant, operation: Operation) -> dict:
     otherwise ``operation.decide`` applies the operation's rule (raising its domain error)
     and the change is written. Returns the outcome.
     """
+    return run_in_transaction(conn, lambda cur: _apply(cur, tenant, operation))
+
+
+def _apply(cur, tenant: Tenant, operation: Operation) -> dict:
+    """The skeleton's steps for one operation, inside the caller's transaction (see
+    ``_change_points``, and ``change_points_together`` for several in one transaction)."""
     kind, reference = operation.operation_type, operation.reference
-
-    def work(cur) -> dict:
-        account = operation.locate(cur)
-        stored_id = ledger.id_by_reference(cur, tenant.id, kind, reference)
-        if stored_id is not None:
-            stored = ledger.get(cur, stored_id)
-            same = rules.is_same_request(
-                {**stored, "operation_details": rules.request_details(stored["operation_details"])},
-                account["customer_id"],
-                operation.points,
-                operation.details,
+    account = operation.locate(cur)
+    stored_id = ledger.id_by_reference(cur, tenant.id, kind, reference)
+    if stored_id is not None:
+        stored = ledger.get(cur, stored_id)
+        same = rules.is_same_request(
+            {**stored, "operation_details": rules.request_details(stored["operation_details"])},
+            account["customer_id"],
+            operation.points,
+            operation.details,
+        )
+        if not same:
+            raise TransactionReferenceReused(
+                f"Reference {reference!r} was already used for a different "
+                f"{kind} request; nothing was changed.",
+                transaction_reference=reference,
             )
-            if not same:
-                raise TransactionReferenceReused(
-                    f"Reference {reference!r} was already used for a different "
-                    f"{kind} request; nothing was changed.",
-                    transaction_reference=reference,
-                )
-            sums = ledger.totals_through(cur, stored["customer_id"], stored["id"])
-            return _outcome(stored, Totals(*(sums[c] for c in BALANCE_COLUMNS)), replayed=True)
-        decision = operation.decide(cur, account)
-        return _record(cur, tenant, account, kind, reference, decision, operation.actor)
-
-    return run_in_transaction(conn, work)
+        sums = ledger.totals_through(cur, stored["customer_id"], stored["id"])
+        return _outcome(stored, Totals(*(sums[c] for c in BALANCE_COLUMNS)), replayed=True)
+    decision = operation.decide(cur, account)
+    return _record(cur, tenant, account, kind, reference, decision, operation.actor)
 
 
 def _record(
@@ -473,6 +483,15 @@ def reverse_earn(
 
 
 def _reverse_earn(conn, tenant, original: dict, returned_minor, reason, reference, actor) -> dict:
+    operation = reverse_earn_operation(tenant, original, returned_minor, reason, reference, actor)
+    return _change_points(conn, tenant, operation)
+
+
+def reverse_earn_operation(
+    tenant: Tenant, original: dict, returned_minor, reason, reference, actor
+) -> Operation:
+    """The Operation taking back what the earn ``original`` (its ledger row) gave, all
+    (``returned_minor`` None) or for part of its bill, as ``reverse_earn`` does."""
     earned_on = (original["operation_details"] or {}).get("programme") or {}
     details = {
         "reverses_transaction_id": original["id"],
@@ -507,10 +526,9 @@ def _reverse_earn(conn, tenant, original: dict, returned_minor, reason, referenc
             stored["points_unrecovered"] = unrecovered
         return Decision(taken, stored)
 
-    operation = Operation(
+    return Operation(
         REVERSE_EARN, reference or f"ret-{original['id']}", None, details, locate, decide, actor
     )
-    return _change_points(conn, tenant, operation)
 
 
 @dataclass
@@ -580,3 +598,66 @@ def _expire_batch(cur, tenant: Tenant, customer_ids: list[int], as_of: datetime)
         report.customers += bool(due)
     _record_many(cur, tenant, entries, EXPIRY_JOB)
     return report
+
+
+# ---- several points changes as ONE transaction (a Toast check's redemptions) ------------
+
+
+def change_points_together(conn, tenant: Tenant, work: Callable) -> object:
+    """Run ``work(cur, apply)`` as ONE transaction, where ``apply(operation)`` runs the
+    skeleton's steps (lock, replay check, rule, record) for one Operation and returns its
+    outcome. Every change ``work`` applies, and whatever else it writes with ``cur``, commits
+    together or not at all. A rule's domain error raised by ``apply`` (InsufficientPoints...)
+    has written nothing for that operation; ``work`` may catch it and go on."""
+    return run_in_transaction(conn, lambda cur: work(cur, lambda op: _apply(cur, tenant, op)))
+
+
+def _locked_customer(tenant: Tenant, customer_id: int) -> Callable[[object], dict]:
+    def locate(cur) -> dict:
+        account = balances.lock(cur, tenant.id, customer_id)
+        if account is None:
+            raise CustomerNotFound(f"No customer {customer_id} in this shop.")
+        return account
+
+    return locate
+
+
+def redeem_operation(
+    tenant: Tenant, customer_id: int, points: int, reference: str, details: dict, actor: Actor
+) -> Operation:
+    """The Operation of ``redeem_points`` for a customer known by id (a Toast redemption)."""
+
+    def decide(_cur, account: dict) -> Decision:
+        rules.check_balance_covers(_totals(account), REDEEM, points)
+        return Decision(points, details)
+
+    return Operation(
+        REDEEM, reference, points, details, _locked_customer(tenant, customer_id), decide, actor
+    )
+
+
+def earn_operation(
+    tenant: Tenant,
+    customer_id: int,
+    purchase: Purchase,
+    reference: str,
+    details: dict,
+    actor: Actor,
+    programme=None,
+) -> Operation:
+    """The Operation of ``earn_points`` for a bill, for a customer known by id (a Toast
+    ACCRUE): the programme in force (``programme``, when the caller read it in the same
+    transaction) computes the points and is stored with them."""
+    stored = {**details, "purchase": asdict(purchase)}
+
+    def decide(cur, _account: dict) -> Decision:
+        in_force = current_programme(cur, tenant) if programme is None else programme
+        calculation = rules.points_for_purchase(in_force, purchase)
+        points = calculation.points
+        return Decision(
+            points, {**stored, "programme": calculation.as_details()}, _expiry(in_force, points)
+        )
+
+    return Operation(
+        EARN, reference, None, stored, _locked_customer(tenant, customer_id), decide, actor
+    )

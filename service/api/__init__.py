@@ -13,7 +13,7 @@ from flask_cors import CORS
 from flask_smorest import Api
 from werkzeug.exceptions import RequestURITooLarge
 
-from . import admin, errors, health, index, limits, pos
+from . import admin, errors, health, index, limits, pos, rewards, toast
 from .common import SECURITY_SCHEMES
 from .schemas.shared import ProblemSchema
 
@@ -53,15 +53,13 @@ def _nullable_objects_as_refs(schemas: dict) -> None:
     for schema in schemas.values():
         for prop in schema.get("properties", {}).values():
             options = prop.get("anyOf")
-            if (
-                isinstance(options, list)
-                and len(options) == 2
-                and "$ref" in options[0]
-                and options[1] == {"nullable": True, "type": "object"}
-            ):
-                del prop["anyOf"]
-                prop["allOf"] = [options[0]]
-                prop["nullable"] = True
+            nullable = {"nullable": True, "type": "object"}
+            if isinstance(options, list) and len(options) == 2 and nullable in options:
+                ref = options[1 - options.index(nullable)]  # apispec writes either order
+                if "$ref" in ref:
+                    del prop["anyOf"]
+                    prop["allOf"] = [ref]
+                    prop["nullable"] = True
 
 
 def init_api(app: Flask) -> None:
@@ -71,9 +69,11 @@ def init_api(app: Flask) -> None:
     app.before_request(_refuse_long_urls)
     limits.init_app(app, admin.sessions, pos.blp)
     api = LoyaltyApi(app)
-    for name, scheme in SECURITY_SCHEMES.items():
+    for name, scheme in {**SECURITY_SCHEMES, "ToastKey": toast.TOAST_KEY_SCHEME}.items():
         api.spec.components.security_scheme(name, scheme)
     for blueprint in (index.blp, health.blp, pos.blp, admin.sessions, admin.blp):
+        api.register_blueprint(blueprint)
+    for blueprint in (rewards.blp, toast.blp, toast.admin_blp):  # issue 20
         api.register_blueprint(blueprint)
     _nullable_objects_as_refs(api.spec.components.schemas)
     app.register_blueprint(index.assets)

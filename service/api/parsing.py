@@ -45,11 +45,13 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, typing.Any]]) -> dict:
     return data
 
 
-def loads_strict(text: str | bytes) -> typing.Any:
-    """Parse JSON as RFC 8259 defines it; raises ValueError naming what is wrong."""
+def loads_strict(text: str | bytes, parse_float=float) -> typing.Any:
+    """Parse JSON as RFC 8259 defines it; raises ValueError naming what is wrong.
+    ``parse_float=decimal.Decimal`` keeps a fraction exactly as sent (Toast's money)."""
     try:
         return json.loads(
             text,
+            parse_float=parse_float,
             parse_constant=_refuse_constant,
             parse_int=_parse_int,
             object_pairs_hook=_refuse_duplicate_keys,
