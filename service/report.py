@@ -75,6 +75,11 @@ def keep_closed_days(conn, tenant: Tenant, timezone: str, through: date) -> int:
                 points_daily.keep_day(cur, tenant.id, day, timezone, flows)
 
         run_in_transaction(conn, keep)
+    if missing:  # the quarter hours of days now kept are not needed any more
+        before = day_bounds(through, zone)[1]
+        run_in_transaction(
+            conn, lambda cur: points_daily.forget_slices_before(cur, tenant.id, before)
+        )
     return len(missing)
 
 
@@ -116,7 +121,7 @@ def points_report(
             period[row["day"]][row["location_id"]][row["report_column"]] += row["points"]
     today = local_day(now, zone)
     for day in _days(max(first, closed + timedelta(days=1)), min(last, today)):
-        for row in _live(conn, tenant, day, zone):
+        for row in _live(conn, tenant, day, zone, now):
             period[day][row["location_id"]][row["report_column"]] += row["points"]
 
     by_day, totals = [], dict.fromkeys(REPORT_COLUMNS, 0)
@@ -136,7 +141,7 @@ def points_report(
 
     opening = closing = liability = None
     if only is None:
-        opening = _balance_before(conn, tenant, first, closed, zone)
+        opening = _balance_before(conn, tenant, first, closed, zone, now)
         closing = opening + net_change(totals)
         liability = closing * programme.point_value_minor
     locations_shown = [only] if only is not None else sorted(by_location, key=lambda i: (i == 0, i))
@@ -160,12 +165,57 @@ def points_report(
     }
 
 
-def _live(conn, tenant: Tenant, day: date, zone: ZoneInfo) -> list[dict]:
+def _live(conn, tenant: Tenant, day: date, zone: ZoneInfo, now: datetime) -> list[dict]:
+    """The flows of a day that is not closed: its settled quarter hours kept (``points_slices``),
+    the rest read from the ledger."""
     start, end = day_bounds(day, zone)
-    return run_query(conn, lambda cur: points_daily.ledger_flows(cur, tenant.id, start, end))
+    settled = min(end, _slice_floor(now - SETTLE))
+    rows = []
+    if settled > start:
+        _keep_slices(conn, tenant, start, settled)
+        rows = run_query(
+            conn, lambda cur: points_daily.kept_slice_flows(cur, tenant.id, start, settled)
+        )
+        start = settled
+    if start < end:
+        rows += run_query(conn, lambda cur: points_daily.ledger_flows(cur, tenant.id, start, end))
+    return rows
 
 
-def _balance_before(conn, tenant: Tenant, first: date, closed: date, zone: ZoneInfo) -> int:
+SLICE = timedelta(seconds=points_daily.SLICE_SECONDS)
+
+
+def _slice_floor(instant: datetime) -> datetime:
+    seconds = int(instant.replace(tzinfo=UTC).timestamp())
+    floored = seconds - seconds % points_daily.SLICE_SECONDS
+    return datetime.fromtimestamp(floored, UTC).replace(tzinfo=None)
+
+
+def _keep_slices(conn, tenant: Tenant, start: datetime, end: datetime) -> None:
+    """Keep the quarter hours of [``start``, ``end``) not kept yet, summed in ONE grouped read
+    from the first missing one."""
+    kept = run_query(conn, lambda cur: points_daily.kept_slice_starts(cur, tenant.id, start, end))
+    starts, moment = [], start
+    while moment < end:
+        starts.append(moment)
+        moment += SLICE
+    missing = [s for s in starts if s not in kept]
+    if not missing:
+        return
+    first = missing[0]
+
+    def keep(cur):
+        flows = points_daily.ledger_flows_by_slice(cur, tenant.id, first, end)
+        for flow in flows:
+            flow["slice_start"] = first + SLICE * int(flow["slice"])
+        points_daily.keep_slices(cur, tenant.id, [s for s in starts if s >= first], flows)
+
+    run_in_transaction(conn, keep)
+
+
+def _balance_before(
+    conn, tenant: Tenant, first: date, closed: date, zone: ZoneInfo, now: datetime
+) -> int:
     """The sum of all balances at the start of ``first``: every kept day before it, plus the
     days between the last closed one and it, read live."""
     totals: dict = defaultdict(int)
@@ -177,7 +227,7 @@ def _balance_before(conn, tenant: Tenant, first: date, closed: date, zone: ZoneI
     ):
         totals[row["report_column"]] += row["points"]
     for day in _days(closed + timedelta(days=1), first - timedelta(days=1)):
-        for row in _live(conn, tenant, day, zone):
+        for row in _live(conn, tenant, day, zone, now):
             totals[row["report_column"]] += row["points"]
     return net_change(totals)
 

@@ -3,7 +3,7 @@ points report, which reconciles to the ledger exactly."""
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -241,3 +241,22 @@ def test_the_webhook_payload_carries_the_actor(client, owner, conn):
         cur.execute("SELECT payload FROM webhook_events WHERE tenant_id = %s", (shop.tenant.id,))
         payload = cur.fetchone()["payload"]
     assert '"actor": {"kind": "pos_key", "label": "tests", "location": null}' in payload
+
+
+def test_settled_quarter_hours_of_today_are_kept_and_add_up(client, owner, conn, clock):
+    shop, headers = owner
+    now = datetime.now(UTC).replace(tzinfo=None)
+    if now.hour < 1:
+        pytest.skip("needs an hour of today behind us")
+    clock(now.replace(minute=0, second=0) - timedelta(minutes=50))
+    earn_points(conn, shop.tenant, PointsChange(PHONE, 70, "an-hour-ago"))
+    first = report(client, headers, today(), today())  # keeps the settled quarter hours
+    with conn.cursor() as cur:
+        cur.execute("SELECT COUNT(*) AS n FROM report_slices WHERE tenant_id = %s",
+                    (shop.tenant.id,))  # fmt: skip
+        assert cur.fetchone()["n"] >= 3
+    clock(now)
+    redeem_points(conn, shop.tenant, PointsChange(PHONE, 20, "just-now"))
+    second = report(client, headers, today(), today())
+    assert (first["earned"], second["earned"], second["redeemed"]) == (70, 70, 20)
+    assert second["closing_balance"] == 50 == report_reconciles(conn, shop.tenant)[1]

@@ -1,5 +1,6 @@
 """SQL for the points report: flows summed from the ledger, and ``points_daily`` /
-``report_days``, the closed days' sums kept once."""
+``report_days`` (the closed days' sums) and ``points_slices`` / ``report_slices`` (settled
+quarter hours of open days), kept once."""
 
 from datetime import date, datetime
 
@@ -100,3 +101,65 @@ def balance_sum(cur, tenant_id: int) -> int:
         (tenant_id,),
     )
     return row["total"]
+
+
+SLICE_SECONDS = 900
+
+
+def ledger_flows_by_slice(cur, tenant_id: int, start: datetime, end: datetime) -> list[dict]:
+    """``ledger_flows`` of [``start``, ``end``) per quarter hour from ``start``:
+    ``[{slice (0, 1, ...), location_id, report_column, points}]``."""
+    return fetch_all(
+        cur,
+        f"SELECT FLOOR(TIMESTAMPDIFF(SECOND, %s, created_at) / {SLICE_SECONDS}) AS slice, "
+        f"COALESCE(location_id, 0) AS location_id, {_column_case()} AS report_column, "
+        "CAST(SUM(ABS(points_amount)) AS SIGNED) AS points FROM phone_loyalty_transactions "
+        "WHERE tenant_id = %s AND created_at >= %s AND created_at < %s "
+        "GROUP BY 1, 2, 3",
+        (start, tenant_id, start, end),
+    )
+
+
+def kept_slice_starts(cur, tenant_id: int, start: datetime, end: datetime) -> set[datetime]:
+    rows = fetch_all(
+        cur,
+        "SELECT slice_start FROM report_slices WHERE tenant_id = %s "
+        "AND slice_start >= %s AND slice_start < %s",
+        (tenant_id, start, end),
+    )
+    return {row["slice_start"] for row in rows}
+
+
+def keep_slices(cur, tenant_id: int, starts: list[datetime], flows: list[dict]) -> None:
+    """Keep settled quarter hours' sums (``flows`` with ``slice_start``); INSERT IGNORE, as
+    ``keep_day``."""
+    if flows:
+        cur.executemany(
+            "INSERT IGNORE INTO points_slices (tenant_id, slice_start, location_id, "
+            "report_column, points) VALUES (%s, %s, %s, %s, %s)",
+            [(tenant_id, f["slice_start"], f["location_id"], f["report_column"], f["points"])
+             for f in flows],
+        )  # fmt: skip
+    cur.executemany(
+        "INSERT IGNORE INTO report_slices (tenant_id, slice_start) VALUES (%s, %s)",
+        [(tenant_id, start) for start in starts],
+    )
+
+
+def kept_slice_flows(cur, tenant_id: int, start: datetime, end: datetime) -> list[dict]:
+    return fetch_all(
+        cur,
+        "SELECT location_id, report_column, CAST(SUM(points) AS SIGNED) AS points "
+        "FROM points_slices WHERE tenant_id = %s AND slice_start >= %s AND slice_start < %s "
+        "GROUP BY location_id, report_column",
+        (tenant_id, start, end),
+    )
+
+
+def forget_slices_before(cur, tenant_id: int, before: datetime) -> None:
+    cur.execute(
+        "DELETE FROM points_slices WHERE tenant_id = %s AND slice_start < %s", (tenant_id, before)
+    )
+    cur.execute(
+        "DELETE FROM report_slices WHERE tenant_id = %s AND slice_start < %s", (tenant_id, before)
+    )
