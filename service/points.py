@@ -341,36 +341,72 @@ def _record(
 ) -> dict:
     """Apply the change to the locked balance row, log it and queue its webhook event: all
     inside the caller's transaction. The answer is computed from the locked row."""
-    before = _totals(account)
-    after = before.after(operation_type, decision.points)
-    balances.apply_change(
-        cur,
-        account["customer_id"],
-        balance=after.points_balance - before.points_balance,
-        earned=after.total_points_earned - before.total_points_earned,
-        redeemed=after.total_points_redeemed - before.total_points_redeemed,
-        expiring=decision.expires_at is not None,
-    )
-    row = {
-        "customer_id": account["customer_id"],
-        "phone": account["phone"],
-        "operation_type": operation_type,
-        "points_amount": decision.points,
-        "transaction_reference": reference,
-        "operation_details": decision.details,
-        "expires_at": decision.expires_at,
-        "actor_kind": actor.kind,
-        "actor_id": actor.id,
-        "actor_label": actor.label,
-        "location_id": actor.location_id,
-        "location_code": actor.location_code,
-        # Stored as given, so a replay answers the very same time; UTC, naive like the column.
-        "created_at": utc_now(),
-    }
-    row["id"] = ledger.insert(cur, tenant_id=tenant.id, **row)
-    outcome = _outcome(row, after)
-    record_event(cur, tenant, outcome)
-    return outcome
+    return _record_many(cur, tenant, [(account, operation_type, reference, decision)], actor)[0]
+
+
+def _record_many(cur, tenant, changes: list[tuple], actor: Actor) -> list[dict]:
+    """``_record`` for several customers' changes ``(account, operation_type, reference,
+    decision)`` (one each; an import's batch), with one statement per table. One change
+    writes exactly as ``_record`` always did; outcomes of several carry no transaction_id
+    (an import's rows send no webhook event, which is what needs it)."""
+    created_at = utc_now()  # stored as given, so a replay answers the very same time
+    rows, outcomes, updates = [], [], []
+    for account, operation_type, reference, decision in changes:
+        before = _totals(account)
+        after = before.after(operation_type, decision.points)
+        updates.append(
+            {
+                "customer_id": account["customer_id"],
+                "balance": after.points_balance - before.points_balance,
+                "earned": after.total_points_earned - before.total_points_earned,
+                "redeemed": after.total_points_redeemed - before.total_points_redeemed,
+                "expiring": decision.expires_at is not None,
+            }
+        )
+        rows.append(
+            {
+                "customer_id": account["customer_id"],
+                "phone": account["phone"],
+                "operation_type": operation_type,
+                "points_amount": decision.points,
+                "transaction_reference": reference,
+                "operation_details": decision.details,
+                "expires_at": decision.expires_at,
+                "actor_kind": actor.kind,
+                "actor_id": actor.id,
+                "actor_label": actor.label,
+                "location_id": actor.location_id,
+                "location_code": actor.location_code,
+                "created_at": created_at,
+            }
+        )
+        outcomes.append(after)
+    if len(updates) == 1:
+        change = updates[0]
+        balances.apply_change(
+            cur,
+            change["customer_id"],
+            balance=change["balance"],
+            earned=change["earned"],
+            redeemed=change["redeemed"],
+            expiring=change["expiring"],
+        )
+    else:
+        balances.apply_changes(cur, updates)
+    ids = ledger.insert_many(cur, [{"tenant_id": tenant.id, **row} for row in rows])
+    answers = []
+    for index, (row, after) in enumerate(zip(rows, outcomes, strict=True)):
+        row["id"] = ids[index] if ids else None
+        outcome = _outcome(row, after)
+        if rules.OPERATION_TYPES[row["operation_type"]].event_type:  # an import sends none
+            if row["id"] is None:
+                row["id"] = ledger.id_by_reference(
+                    cur, tenant.id, row["operation_type"], row["transaction_reference"]
+                )
+                outcome = _outcome(row, after)
+            record_event(cur, tenant, outcome)
+        answers.append(outcome)
+    return answers
 
 
 def _totals(account: dict) -> Totals:
@@ -519,7 +555,9 @@ def expire_points(conn, tenant: Tenant, as_of: datetime, batch: int = EXPIRY_BAT
         from_id = ids[-1]
     now = utc_now()
     # Never past now: rows written later (with later dates) are looked for by the next run.
-    run_in_transaction(conn, lambda cur: expiry_runs.advance(cur, tenant.id, min(as_of, now)))
+    run_in_transaction(
+        conn, lambda cur: expiry_runs.advance(cur, tenant.id, min(as_of, now), seen=after)
+    )
     return report
 
 

@@ -111,3 +111,47 @@ def latest_change(cur, tenant_id: int) -> dict:
         "FROM customer_loyalty_points WHERE tenant_id = %s",
         (tenant_id,),
     )
+
+
+def set_phone(cur, customer_id: int, phone: str) -> None:
+    """Give the balance row a new phone (an erasure's pseudonym); marks it changed."""
+    cur.execute(
+        "UPDATE customer_loyalty_points SET phone = %s, version = version + 1, "
+        "updated_at = CURRENT_TIMESTAMP(6) WHERE customer_id = %s",
+        (phone, customer_id),
+    )
+
+
+def insert_many(cur, tenant_id: int, customers: list[tuple[int, str]]) -> None:
+    """``insert`` for several (customer_id, phone), in one statement."""
+    cur.executemany(
+        "INSERT INTO customer_loyalty_points (tenant_id, customer_id, phone) VALUES (%s, %s, %s)",
+        [(tenant_id, cid, phone) for cid, phone in customers],
+    )
+
+
+def apply_changes(cur, changes: list[dict]) -> None:
+    """``apply_change`` for several customers in one statement: each of ``changes`` is
+    ``{customer_id, balance, earned, redeemed, expiring}``. The same guard: no balance below
+    zero (BalanceGuardFailed when a row did not match)."""
+    ids = [c["customer_id"] for c in changes]
+    marks = ", ".join(["%s"] * len(ids))
+
+    def case(key: str) -> tuple[str, list]:
+        params = [v for c in changes for v in (c["customer_id"], int(c[key]))]
+        return f"CASE customer_id {' '.join(['WHEN %s THEN %s'] * len(changes))} END", params
+
+    balance, p_balance = case("balance")
+    earned, p_earned = case("earned")
+    redeemed, p_redeemed = case("redeemed")
+    expiring, p_expiring = case("expiring")
+    cur.execute(
+        f"UPDATE customer_loyalty_points SET points_balance = points_balance + {balance}, "
+        f"total_points_earned = total_points_earned + {earned}, "
+        f"total_points_redeemed = total_points_redeemed + {redeemed}, version = version + 1, "
+        f"has_expiring = has_expiring OR {expiring}, updated_at = CURRENT_TIMESTAMP(6) "
+        f"WHERE customer_id IN ({marks}) AND points_balance + {balance} >= 0",
+        (*p_balance, *p_earned, *p_redeemed, *p_expiring, *ids, *p_balance),
+    )
+    if cur.rowcount != len(changes):
+        raise BalanceGuardFailed(f"balance update of {len(changes)} customers matched fewer")

@@ -294,3 +294,83 @@ def customers_with_expiry_between(
         (tenant_id, after or datetime.min, through, from_id, limit),
     )
     return [row["customer_id"] for row in rows]
+
+
+def references_present(cur, tenant_id: int, operation_type: str, references: list[str]) -> set:
+    """Which of ``references`` the tenant's rows of ``operation_type`` carry (uq_ledger_reference)."""
+    if not references:
+        return set()
+    rows = fetch_all(
+        cur,
+        "SELECT transaction_reference FROM phone_loyalty_transactions "
+        "WHERE tenant_id = %s AND operation_type = %s "
+        f"AND transaction_reference IN ({', '.join(['%s'] * len(references))})",
+        (tenant_id, operation_type, *(reference_bytes(r) for r in references)),
+    )
+    return {_decode(row)["transaction_reference"] for row in rows}
+
+
+def all_for_customer(cur, customer_id: int) -> list[dict]:
+    """Every entry of the customer, oldest first, each with ``balance_after``."""
+    rows = fetch_all(
+        cur,
+        f"SELECT {COLUMNS}, CAST(SUM({_balance_effect()}) OVER (ORDER BY id) AS SIGNED) "
+        "AS balance_after FROM phone_loyalty_transactions WHERE customer_id = %s ORDER BY id",
+        (customer_id,),
+    )
+    return [_decode(row) for row in rows]
+
+
+def set_phone_for_customer(cur, customer_id: int, phone: str) -> None:
+    """Every row of the customer gets ``phone`` (an erasure's pseudonym)."""
+    cur.execute(
+        "UPDATE phone_loyalty_transactions SET phone = %s WHERE customer_id = %s",
+        (phone, customer_id),
+    )
+
+
+def rewrite_row(cur, transaction_id: int, reference: str, details: dict | None) -> None:
+    """Replace a row's reference and details (an erasure removing personal data from them)."""
+    cur.execute(
+        "UPDATE phone_loyalty_transactions SET transaction_reference = %s, "
+        "operation_details = %s WHERE id = %s",
+        (
+            reference_bytes(reference),
+            None if details is None else json.dumps(details),
+            transaction_id,
+        ),
+    )
+
+
+_INSERT_COLUMNS = (
+    "phone", "tenant_id", "customer_id", "operation_type", "points_amount",
+    "transaction_reference", "operation_details", "created_at", "expires_at", "actor_kind",
+    "actor_id", "actor_label", "location_id",
+)  # fmt: skip
+
+
+def insert_many(cur, rows: list[dict]) -> list[int] | None:
+    """Append several ledger rows (each as ``insert``'s keyword arguments) in one statement.
+
+    One row: ``insert`` itself, and its id is returned; several: None (the caller reads ids
+    back by reference when it needs them). Raises RetryableConflict as ``insert`` does.
+    """
+    if len(rows) == 1:
+        return [insert(cur, **rows[0])]
+    values = []
+    for row in rows:
+        row = {**row, "transaction_reference": reference_bytes(row["transaction_reference"])}
+        details = row.get("operation_details")
+        row["operation_details"] = None if details is None else json.dumps(details)
+        values.append(tuple(row.get(column) for column in _INSERT_COLUMNS))
+    try:
+        cur.executemany(
+            f"INSERT INTO phone_loyalty_transactions ({', '.join(_INSERT_COLUMNS)}) "
+            f"VALUES ({', '.join(['%s'] * len(_INSERT_COLUMNS))})",
+            values,
+        )
+    except pymysql.err.IntegrityError as exc:
+        if exc.args[0] == ER_DUP_ENTRY and "uq_ledger_reference" in str(exc.args[1]):
+            raise RetryableConflict("a reference of the batch was taken") from exc
+        raise
+    return None
