@@ -86,8 +86,9 @@ def enrol_many(cur, tenant: Tenant, people: list[tuple[str, str | None]]) -> lis
             raise RetryableConflict(f"customer {people[0][0]}.. enrolled concurrently") from exc
         raise
     now = datetime.now(UTC).replace(tzinfo=None)
-    balances.insert_many(cur, tenant.id, [(cid, phone) for cid, (phone, _) in zip(ids, people)])
-    customer_rows.index_names(cur, tenant.id, [(cid, name) for cid, (_, name) in zip(ids, people)])
+    enrolled = [(cid, phone, name) for cid, (phone, name) in zip(ids, people, strict=True)]
+    balances.insert_many(cur, tenant.id, [(cid, phone) for cid, phone, _ in enrolled])
+    customer_rows.index_names(cur, tenant.id, [(cid, name) for cid, _, name in enrolled])
     ledger.insert_many(
         cur,
         [
@@ -101,12 +102,12 @@ def enrol_many(cur, tenant: Tenant, people: list[tuple[str, str | None]]) -> lis
                 operation_details=None,
                 created_at=now,
             )
-            for cid, (phone, _) in zip(ids, people)
+            for cid, phone, _ in enrolled
         ],
     )
     return [
         {"id": cid, "tenant_id": tenant.id, "phone": phone, "name": name}
-        for cid, (phone, name) in zip(ids, people)
+        for cid, phone, name in enrolled
     ]
 
 

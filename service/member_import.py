@@ -216,9 +216,8 @@ def _accepted(
                 report.refuse(line, f"{len(fields)} fields, the header has {len(header)}")
             continue
         values = {name: fields[index] for name, index in columns.items()}
-        if checked:  # the checking pass accepted this line (under this phone) or refused it
-            if line not in by_line:
-                continue
+        if checked and line not in by_line:  # the checking pass refused this line
+            continue
         row, reason = check_row(line, values, region, today, by_line.get(line))
         if checked:
             yield row

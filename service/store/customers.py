@@ -242,7 +242,7 @@ def count_for_tenant(cur, tenant_id: int) -> int:
 
 
 def enrolled_phones(cur, tenant_id: int, phones: list[str]) -> set[str]:
-    """Which of ``phones`` (E.164) the tenant has enrolled: one range of uq_customers_tenant_phone."""
+    """Which of ``phones`` (E.164) the tenant has enrolled (uq_customers_tenant_phone)."""
     if not phones:
         return set()
     rows = fetch_all(

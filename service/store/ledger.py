@@ -297,7 +297,7 @@ def customers_with_expiry_between(
 
 
 def references_present(cur, tenant_id: int, operation_type: str, references: list[str]) -> set:
-    """Which of ``references`` the tenant's rows of ``operation_type`` carry (uq_ledger_reference)."""
+    """Which of ``references`` the tenant's ``operation_type`` rows carry (uq_ledger_reference)."""
     if not references:
         return set()
     rows = fetch_all(
