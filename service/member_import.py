@@ -274,7 +274,7 @@ def import_members(
         report.file_sha256 = hashing.digest.hexdigest()
     if on_checked is not None:
         on_checked(report)
-    if report.refused_count and not skip_invalid:
+    if report.refused_count and not skip_invalid and not dry_run:
         return report
     programme = run_query(conn, lambda cur: current_programme(cur, tenant))
     zone = ZoneInfo(programme.timezone)
