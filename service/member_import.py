@@ -70,6 +70,7 @@ class ImportReport:
     written: bool = False
     complete: bool = True  # False: stopped by the caller's time budget; run it again
     file_sha256: str = ""
+    max_rows: int | None = None  # more rows: the file is refused (the API's limit)
 
     def refuse(self, line: int, reason: str) -> None:
         self.refused_count += 1
@@ -132,6 +133,7 @@ def _rows(stream: BinaryIO) -> Iterator[tuple[int, list[str] | None, list[str]]]
             raise ImportFileRefused("line 1: the file is empty (a header line is needed)")
         delimiter = _delimiter(first)
         header = next(csv.reader([first], delimiter=delimiter))
+        _columns(header)  # refuses the file at once, data rows or none
         reader = csv.reader(text, delimiter=delimiter)
         line = 1
         for fields in reader:
@@ -211,6 +213,11 @@ def _accepted(
         columns = columns or _columns(header)
         if report is not None:
             report.rows += 1
+            if report.max_rows is not None and report.rows > report.max_rows:
+                raise ImportFileRefused(
+                    f"more than {report.max_rows:,} rows: split the file, or use "
+                    "`loyalty customers import`"
+                )
         if len(fields) != len(header):
             if report is not None:
                 report.refuse(line, f"{len(fields)} fields, the header has {len(header)}")
@@ -252,19 +259,22 @@ def import_members(
     on_checked: Callable[[ImportReport], None] | None = None,
     keep_going: Callable[[], bool] | None = None,
     batch: int = BATCH,
+    max_rows: int | None = None,
 ) -> ImportReport:
     """Check the whole file ``opener()`` gives, then (unless ``dry_run``, or a row was refused
     and not ``skip_invalid``) import it, ``batch`` customers per transaction.
 
     ``progress(n)`` is told after each batch of n rows; ``on_checked(report)`` after the
     check; ``keep_going()`` is asked before each batch (False: stop, ``complete`` False; the
-    rows written so far stay, and a new run carries on). Raises ImportFileRefused.
+    rows written so far stay, and a new run carries on). Raises ImportFileRefused (also for
+    a file of more than ``max_rows`` rows).
     """
     report = ImportReport()
     today = utc_now().date()
     with opener() as raw:
         hashing = _Hashing(raw)
         phones: dict[str, int] = {}
+        report.max_rows = max_rows
         report.valid = sum(
             1 for _ in _accepted(hashing, tenant.phone_region, today, report, phones)
         )
