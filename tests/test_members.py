@@ -4,6 +4,7 @@ request, its erasure, and the small commands a new owner needs."""
 import io
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -246,7 +247,7 @@ def test_the_export_holds_the_customer_every_ledger_row_and_every_webhook_event(
 
 def dump(database) -> str:
     done = subprocess.run(  # noqa: S603 (fixed arguments)
-        ["mariadb-dump", f"--host={database.host}", f"--port={database.port}",
+        [shutil.which("mariadb-dump") or "/usr/bin/mariadb-dump", f"--host={database.host}", f"--port={database.port}",
          f"--user={database.user}", "--single-transaction", "--hex-blob", database.database],
         capture_output=True, text=True, check=True, timeout=300,
     )  # fmt: skip
