@@ -246,9 +246,10 @@ def test_the_export_holds_the_customer_every_ledger_row_and_every_webhook_event(
 
 
 def dump(database) -> str:
+    tool = shutil.which("mariadb-dump") or "/usr/bin/mariadb-dump"
     done = subprocess.run(  # noqa: S603 (fixed arguments)
-        [shutil.which("mariadb-dump") or "/usr/bin/mariadb-dump", f"--host={database.host}", f"--port={database.port}",
-         f"--user={database.user}", "--single-transaction", "--hex-blob", database.database],
+        [tool, f"--host={database.host}", f"--port={database.port}", f"--user={database.user}",
+         "--single-transaction", "--hex-blob", database.database],
         capture_output=True, text=True, check=True, timeout=300,
     )  # fmt: skip
     return done.stdout
