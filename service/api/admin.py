@@ -433,10 +433,9 @@ class CustomersImport(MethodView):
         },
     )
     def post(self, args):
-        """Import members from a CSV file (the Import dialog): the whole file is checked
-        first; `dry_run=true` is the preview
+        """Import members from a CSV file (the Import dialog; `dry_run=true`: the preview)
 
-        Every refused row is listed as `line N: reason`; with any, nothing is written unless
+        The whole file is checked first. Every refused row is listed as `line N: reason`; with any, nothing is written unless
         `skip_invalid=true`. A phone already enrolled is skipped, never changed; the same file
         sent again imports nothing twice. `complete` false: the time ran out part-way, send
         it again to carry on.
@@ -463,8 +462,11 @@ class CustomersImport(MethodView):
 class CustomerData(MethodView):
     @admin_endpoint(response=CustomerDataSchema, problems={404: "customer_not_found"})
     def get(self, customer_id):
-        """Everything kept about a customer, as one JSON document (a data subject's request):
-        the customer, the balance, every ledger entry, every webhook event about them"""
+        """Everything kept about a customer, as one JSON document (a data subject's request)
+
+        The customer and its balance, every ledger entry, every webhook event about them
+        (with its deliveries) and, once erased, the erasure.
+        """
         name = f"customer-{customer_id}-{g.tenant.slug}.json"
         return (
             customer_data(get_conn(), g.tenant, customer_id),
