@@ -47,8 +47,10 @@ def customer_data(conn, tenant: Tenant, customer_id: int) -> dict:
 def pseudonym(customer_id: int) -> str:
     """What replaces an erased customer's phone: never an E.164 number (no ``+``), unique in
     the tenant (the id is), and at most 16 characters like the phone columns."""
-    text = f"erased-{customer_id}"
-    return text if len(text) <= 16 else f"erased-{_base36(customer_id)}"
+    for text in (f"erased-{customer_id}", f"erased-{_base36(customer_id)}"):
+        if len(text) <= 16:
+            return text
+    return f"x-{_base36(customer_id)}"  # ids beyond 36**9: never reached by AUTO_INCREMENT here
 
 
 def _base36(number: int) -> str:
