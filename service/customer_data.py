@@ -47,10 +47,11 @@ def customer_data(conn, tenant: Tenant, customer_id: int) -> dict:
 def pseudonym(customer_id: int) -> str:
     """What replaces an erased customer's phone: never an E.164 number (no ``+``), unique in
     the tenant (the id is), and at most 16 characters like the phone columns."""
-    for text in (f"erased-{customer_id}", f"erased-{_base36(customer_id)}"):
+    # Decimal up to 9 digits; beyond, base 36 behind another separator (never the same text).
+    for text in (f"erased-{customer_id}", f"erased:{_base36(customer_id)}"):
         if len(text) <= 16:
             return text
-    return f"x-{_base36(customer_id)}"  # ids beyond 36**9: never reached by AUTO_INCREMENT here
+    return f"x:{_base36(customer_id)}"
 
 
 def _base36(number: int) -> str:

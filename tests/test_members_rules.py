@@ -45,6 +45,7 @@ def test_the_pseudonym_is_never_a_phone_and_fits_the_phone_columns():
     assert pseudonym(42) == "erased-42"
     assert all(len(pseudonym(n)) <= 16 for n in (1, 999_999_999, 10**12, 2**63))
     assert not any(pseudonym(n).startswith("+") for n in (1, 2**63))
+    assert pseudonym(36**6) != pseudonym(1_000_000)  # base 36 "1000000" is not id 1,000,000
 
 
 def test_scrub_replaces_every_string_holding_the_phone_in_any_form_or_the_name():
