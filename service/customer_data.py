@@ -104,13 +104,15 @@ def erase_customer(conn, tenant: Tenant, customer_id: int, reason: str, actor: A
     """
 
     def work(cur) -> dict:
-        customer = customer_rows.get(cur, tenant.id, customer_id)
-        if customer is None:
+        # The balance row's lock first: a points change or another erasure of the customer
+        # waits, and what is read below is what this transaction changes.
+        account = balances.lock(cur, tenant.id, customer_id)
+        if account is None:
             raise CustomerNotFound(f"No customer {customer_id} in this shop.")
         done = erasures.get(cur, tenant.id, customer_id)
         if done is not None:
             return {**done, "replayed": True}
-        account = balances.lock(cur, tenant.id, customer_id)
+        customer = customer_rows.get(cur, tenant.id, customer_id)
         forms = needles(customer["phone"], customer["name"])
         alias = pseudonym(customer_id)
         customer_rows.erase(cur, tenant.id, customer_id, alias)
