@@ -77,6 +77,13 @@ class ImportReport:
         if len(self.refused) < MAX_REPORTED:
             self.refused.append(f"line {line}: {reason}")
 
+    @classmethod
+    def of_refused_file(cls, reason: str) -> "ImportReport":
+        """The report of a file refused as a whole: its reason is its one refusal."""
+        report = cls(refused_count=1)
+        report.refused.append(reason if reason.startswith("line ") else f"file: {reason}")
+        return report
+
     @property
     def skipped(self) -> int:
         return self.already_imported + self.already_enrolled
@@ -100,6 +107,10 @@ class ImportReport:
 
 class ImportFileRefused(ValueError):
     """The file as a whole cannot be read (no phone column, an unknown column, not UTF-8)."""
+
+
+class ImportFileTooLarge(ImportFileRefused):
+    """More rows than the caller takes (``max_rows``)."""
 
 
 class _Hashing(io.RawIOBase):
@@ -214,7 +225,7 @@ def _accepted(
         if report is not None:
             report.rows += 1
             if report.max_rows is not None and report.rows > report.max_rows:
-                raise ImportFileRefused(
+                raise ImportFileTooLarge(
                     f"more than {report.max_rows:,} rows: split the file, or use "
                     "`loyalty customers import`"
                 )

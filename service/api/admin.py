@@ -6,6 +6,7 @@ from functools import partial
 
 from flask import Response, current_app, g, request, stream_with_context
 from flask.views import MethodView
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..auth import SessionTokens, admin_for_token, sign_in_admin, sign_out_admin
 from ..customer_data import customer_data, erase_customer
@@ -13,9 +14,14 @@ from ..customer_export import csv_text, export_customers_csv
 from ..customer_list import customers_change_marker, list_customers
 from ..customers import add_customer, customer_history, customer_version, rename_customer
 from ..db import close_conn, get_conn
-from ..exceptions import InvalidField
 from ..locations import add_location, list_locations
-from ..member_import import ImportFileRefused, deadline_after, import_members
+from ..member_import import (
+    ImportFileRefused,
+    ImportFileTooLarge,
+    ImportReport,
+    deadline_after,
+    import_members,
+)
 from ..points import adjust_points, reverse_transaction
 from ..programme import calculate_with_draft, get_programme, set_programme
 from ..report import points_report, report_csv_rows
@@ -420,7 +426,7 @@ class CustomersImport(MethodView):
     @admin_endpoint(
         query=ImportQuerySchema,
         response=ImportReportSchema,
-        problems={413: "payload_too_large", 422: "validation_error"},
+        problems={413: "payload_too_large"},
         doc={
             "requestBody": {
                 "required": True,
@@ -435,10 +441,11 @@ class CustomersImport(MethodView):
     def post(self, args):
         """Import members from a CSV file (the Import dialog; `dry_run=true`: the preview)
 
-        The whole file is checked first. Every refused row is listed as `line N: reason`; with any, nothing is written unless
-        `skip_invalid=true`. A phone already enrolled is skipped, never changed; the same file
-        sent again imports nothing twice. `complete` false: the time ran out part-way, send
-        it again to carry on.
+        The whole file is checked first (a file refused as a whole, for an unknown column say,
+        is one refusal, `line 1: ...`). Every refused row is listed as `line N: reason`; with
+        any, nothing is written unless `skip_invalid=true`. A phone already enrolled is
+        skipped, never changed; the same file sent again imports nothing twice. `complete`
+        false: the time ran out part-way, send it again to carry on.
         """
         request.max_content_length = IMPORT_MAX_BYTES
         data = request.get_data(cache=False)
@@ -453,8 +460,11 @@ class CustomersImport(MethodView):
                 keep_going=deadline_after(current_app.config["DB_TIMEOUT"] / 2),
                 max_rows=IMPORT_MAX_ROWS,
             )
+        except ImportFileTooLarge as exc:
+            raise RequestEntityTooLarge(str(exc)) from exc
         except ImportFileRefused as exc:
-            raise InvalidField("file", str(exc)) from exc
+            # Said like a refused row: the dialog shows every problem of a file one way.
+            report = ImportReport.of_refused_file(str(exc))
         return report.as_dict()
 
 
