@@ -20,9 +20,15 @@ from .actors import system
 from .audit import verify_ledger
 from .config import is_production
 from .db import connect, connect_kwargs, run_query
-from .exceptions import InvalidField, LocationExists, LocationNotFound, TenantNotFound
+from .exceptions import (
+    ImportFileRefused,
+    InvalidField,
+    LocationExists,
+    LocationNotFound,
+    TenantNotFound,
+)
 from .locations import add_location, list_locations, location_by_code, rename_location
-from .member_import import ImportFileRefused, ImportReport, import_members
+from .member_import import ImportReport, import_members
 from .points import expire_points
 from .programme import (
     SETTINGS,
@@ -646,7 +652,7 @@ def customers_import(slug, file, dry_run, skip_invalid):
                 progress=lambda n: bar[0].update(n),
             )
         except ImportFileRefused as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(exc.detail) from exc
         finally:
             if bar:
                 bar[0].__exit__(None, None, None)

@@ -26,7 +26,7 @@ from . import rules
 from .actors import Actor
 from .customers import enrol_many
 from .db import run_in_transaction, run_query
-from .exceptions import InvalidPhone
+from .exceptions import ImportFileRefused, InvalidPhone
 from .phones import normalize_phone
 from .points import Decision, _record_many, utc_now
 from .programme import current_programme
@@ -77,13 +77,6 @@ class ImportReport:
         if len(self.refused) < MAX_REPORTED:
             self.refused.append(f"line {line}: {reason}")
 
-    @classmethod
-    def of_refused_file(cls, reason: str) -> "ImportReport":
-        """The report of a file refused as a whole: its reason is its one refusal."""
-        report = cls(refused_count=1)
-        report.refused.append(reason if reason.startswith("line ") else f"file: {reason}")
-        return report
-
     @property
     def skipped(self) -> int:
         return self.already_imported + self.already_enrolled
@@ -103,10 +96,6 @@ class ImportReport:
             "complete": self.complete,
             "file_sha256": self.file_sha256,
         }
-
-
-class ImportFileRefused(ValueError):
-    """The file as a whole cannot be read (no phone column, an unknown column, not UTF-8)."""
 
 
 class ImportFileTooLarge(ImportFileRefused):

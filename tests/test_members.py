@@ -218,10 +218,13 @@ def test_the_import_endpoint_previews_then_imports_the_same_report(client, shop,
         )
         assert cur.fetchone() == {"actor_kind": "admin", "actor_label": shop.admin_email}
     unknown = client.post("/api/admin/customers/import", data="phone,email\n", headers=headers)
-    assert unknown.status_code == 200 and unknown.json["written"] is False
-    assert unknown.json["refused"] == [
+    assert assert_problem(unknown, 422, "import_file_refused")["detail"] == (
         "line 1: unknown column 'email' (the columns are phone, name, points, earned_at)"
-    ]
+    )
+    no_type = client.post("/api/admin/customers/import", data=body, headers=admin_headers(shop))
+    assert_problem(no_type, 415, "unsupported_media_type")
+    empty = client.post("/api/admin/customers/import", data="", headers=headers)
+    assert_problem(empty, 422, "validation_error")
     big = "phone\n" + "".join(f"{p}\n" for p in numbers(5001))
     assert_problem(client.post("/api/admin/customers/import", data=big, headers=headers), 413,
                    "payload_too_large")  # fmt: skip

@@ -6,7 +6,7 @@ from functools import partial
 
 from flask import Response, current_app, g, request, stream_with_context
 from flask.views import MethodView
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from ..auth import SessionTokens, admin_for_token, sign_in_admin, sign_out_admin
 from ..customer_data import customer_data, erase_customer
@@ -14,14 +14,9 @@ from ..customer_export import csv_text, export_customers_csv
 from ..customer_list import customers_change_marker, list_customers
 from ..customers import add_customer, customer_history, customer_version, rename_customer
 from ..db import close_conn, get_conn
+from ..exceptions import InvalidField
 from ..locations import add_location, list_locations
-from ..member_import import (
-    ImportFileRefused,
-    ImportFileTooLarge,
-    ImportReport,
-    deadline_after,
-    import_members,
-)
+from ..member_import import ImportFileTooLarge, deadline_after, import_members
 from ..points import adjust_points, reverse_transaction
 from ..programme import calculate_with_draft, get_programme, set_programme
 from ..report import points_report, report_csv_rows
@@ -426,7 +421,11 @@ class CustomersImport(MethodView):
     @admin_endpoint(
         query=ImportQuerySchema,
         response=ImportReportSchema,
-        problems={413: "payload_too_large"},
+        problems={
+            413: "payload_too_large",
+            415: "unsupported_media_type",
+            422: "validation_error, import_file_refused",
+        },
         doc={
             "requestBody": {
                 "required": True,
@@ -434,21 +433,25 @@ class CustomersImport(MethodView):
                 "(required), name, points (>= 0), earned_at (YYYY-MM-DD); `,` or `;`; UTF-8 "
                 f"with or without BOM; at most {IMPORT_MAX_ROWS:,} rows and "
                 f"{IMPORT_MAX_BYTES // 1024} KiB (larger: `loyalty customers import`)",
-                "content": {"text/csv": {"schema": {"type": "string"}}},
+                "content": {"text/csv": {"schema": {"type": "string", "minLength": 1}}},
             }
         },
     )
     def post(self, args):
         """Import members from a CSV file (the Import dialog; `dry_run=true`: the preview)
 
-        The whole file is checked first (a file refused as a whole, for an unknown column say,
-        is one refusal, `line 1: ...`). Every refused row is listed as `line N: reason`; with
-        any, nothing is written unless `skip_invalid=true`. A phone already enrolled is
-        skipped, never changed; the same file sent again imports nothing twice. `complete`
-        false: the time ran out part-way, send it again to carry on.
+        The whole file is checked first (a file that cannot be read as a whole, for an
+        unknown column say, is 422 import_file_refused). Every refused row is listed as
+        `line N: reason`; with any, nothing is written unless `skip_invalid=true`. A phone
+        already enrolled is skipped, never changed; the same file sent again imports nothing
+        twice. `complete` false: the time ran out part-way, send it again to carry on.
         """
+        if request.mimetype != "text/csv":
+            raise UnsupportedMediaType("Send the file as the body, with Content-Type: text/csv.")
         request.max_content_length = IMPORT_MAX_BYTES
         data = request.get_data(cache=False)
+        if not data:
+            raise InvalidField("file", "The body is empty: send the CSV file.")
         try:
             report = import_members(
                 get_conn(),
@@ -461,10 +464,7 @@ class CustomersImport(MethodView):
                 max_rows=IMPORT_MAX_ROWS,
             )
         except ImportFileTooLarge as exc:
-            raise RequestEntityTooLarge(str(exc)) from exc
-        except ImportFileRefused as exc:
-            # Said like a refused row: the dialog shows every problem of a file one way.
-            report = ImportReport.of_refused_file(str(exc))
+            raise RequestEntityTooLarge(exc.detail) from exc
         return report.as_dict()
 
 
