@@ -111,6 +111,10 @@ class _Hashing(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def close(self) -> None:
+        """Left open when the text reader over it goes: the rest is hashed, and the caller
+        closes the file it opened."""
+
     def readinto(self, buffer) -> int:
         data = self.raw.read(len(buffer))
         self.digest.update(data)
