@@ -18,3 +18,11 @@ CREATE TABLE erasures (
     CONSTRAINT fk_erasures_tenant FOREIGN KEY (tenant_id) REFERENCES tenants (id),
     INDEX ix_erasures_tenant (tenant_id, erased_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- A customer's outbox events, found without reading every event of the shop: its export and
+-- its erasure look them up by the payload's customer_id (a virtual column: nothing stored but
+-- the index entry each event adds).
+ALTER TABLE webhook_events
+    ADD COLUMN payload_customer_id BIGINT UNSIGNED
+        AS (JSON_VALUE(payload, '$.customer_id')) VIRTUAL,
+    ADD INDEX ix_webhook_events_customer (tenant_id, payload_customer_id);

@@ -165,14 +165,13 @@ def outbox_stats(cur) -> dict:
 
 
 def events_about(cur, tenant_id: int, customer_id: int) -> list[dict]:
-    """The tenant's outbox events about the customer (by the payload's customer_id), oldest
-    first, each with its deliveries. A scan of the tenant's events: for an export or an
-    erasure, never a till's request."""
+    """The tenant's outbox events about the customer (by the payload's customer_id, through
+    ix_webhook_events_customer), oldest first, each with its deliveries."""
     events = fetch_all(
         cur,
         "SELECT id, event_type, payload, created_at FROM webhook_events "
-        "WHERE tenant_id = %s AND JSON_VALUE(payload, '$.customer_id') = %s ORDER BY id",
-        (tenant_id, str(customer_id)),
+        "WHERE tenant_id = %s AND payload_customer_id = %s ORDER BY id",
+        (tenant_id, customer_id),
     )
     for event in events:
         if isinstance(event["payload"], str):
