@@ -16,6 +16,7 @@ FRONTEND_SOURCES := $(shell find frontend -path frontend/dist -prune -o -type f 
 
 .PHONY: help venv db db-stop demo-reset seed run test test-fast lint format openapi frontend
 .PHONY: bench bench-scale bench-export bench-instructions clean cluster cluster-stop cluster-status test-cluster
+.PHONY: bench-members backup-drill
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -37,8 +38,10 @@ db: venv $(if $(filter 1,$(CLUSTER)),cluster) ## Make sure MariaDB answers (star
 db-stop: ## Stop the project-local MariaDB, if one was started
 	@if [ -f .local/mariadb/mariadb.pid ]; then kill "$$(cat .local/mariadb/mariadb.pid)"; fi
 
-demo-reset: venv ## Drop the local database, so the next `make run` starts from the seed
-	$(BIN)/flask --app service db drop --yes
+# Drops without asking only the database `make run` created here (.local/created-databases);
+# any other asks first, naming the server it is on.
+demo-reset: venv ## Drop the local demo database, so the next `make run` starts from the seed
+	$(BIN)/flask --app service demo reset
 
 seed: db ## Load the demo data (safe to repeat) and print a fresh POS key
 	$(BIN)/flask --app service demo seed
@@ -95,6 +98,12 @@ bench-instructions: db ## CPU instructions per request (lookup, poll, redeem, ba
 
 bench-export: db ## Stream the customer CSV export of a million customers; prints time and memory
 	$(BIN)/python -m bench.export
+
+bench-members: db ## Time the 100,000-row member import (and its memory) and a restore of 1M customers
+	$(BIN)/python -m bench.members
+
+backup-drill: venv ## Back up under writes, restore to a moment on a private MariaDB with a binlog
+	$(BIN)/python -m scripts.backup_drill
 
 clean: ## Remove the venv, build output and caches (keeps .local data)
 	rm -rf $(VENV) frontend/dist test-output .pytest_cache .ruff_cache *.egg-info

@@ -42,8 +42,11 @@ if [ ! -d "$base/data/mysql" ]; then
     --skip-test-db "${user_opt[@]}" >"$base/install.log" 2>&1
 fi
 echo "Starting the project-local MariaDB on $host:$port (log: $base/error.log)" >&2
+# With a binary log (ROW format, kept 7 days): what `loyalty backup restore --until` replays
+# for point-in-time recovery from a `loyalty backup create` snapshot (see the README).
 nohup "$(find_mariadbd)" --no-defaults --datadir="$base/data" --port="$port" \
   --bind-address=127.0.0.1 --socket="$base/mariadb.sock" --pid-file="$base/mariadb.pid" \
+  --log-bin=mariadb-bin --server-id=1 --binlog-format=ROW --expire-logs-days=7 \
   --log-error="$base/error.log" "${user_opt[@]}" >/dev/null 2>&1 &
 for _ in $(seq 1 60); do
   answers && exit 0

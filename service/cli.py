@@ -7,6 +7,7 @@ import time
 from contextlib import closing
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
@@ -14,12 +15,20 @@ import pymysql
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import auth, demo, migrate, toast, webhooks
+from . import auth, backups, demo, migrate, toast, webhooks
+from .actors import system
 from .audit import verify_ledger
 from .config import is_production
-from .db import connect, connect_kwargs
-from .exceptions import InvalidField, LocationExists, LocationNotFound, TenantNotFound
+from .db import connect, connect_kwargs, run_query
+from .exceptions import (
+    ImportFileRefused,
+    InvalidField,
+    LocationExists,
+    LocationNotFound,
+    TenantNotFound,
+)
 from .locations import add_location, list_locations, location_by_code, rename_location
+from .member_import import ImportReport, import_members
 from .points import expire_points
 from .programme import (
     SETTINGS,
@@ -38,6 +47,8 @@ from .report import (
     validate_period,
 )
 from .rules import REPORT_COLUMNS
+from .store import pos_keys as pos_key_rows
+from .store import tenants as tenant_rows
 from .tenancy import all_tenants, create_tenant, get_tenant
 
 log = logging.getLogger(__name__)
@@ -68,6 +79,7 @@ def _on_server(statement: str) -> None:
 @db_cli.command("upgrade")
 def db_upgrade():
     """Create the database if missing and apply pending migrations."""
+    _remember_if_created()
     _on_server(
         "CREATE DATABASE IF NOT EXISTS {db} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
     )
@@ -594,7 +606,241 @@ def toast_disconnect(guid):
 def init_app(app) -> None:
     groups = (
         db_cli, tenants_cli, pos_keys_cli, admins_cli, demo_cli, ledger_cli, webhooks_cli,
-        programme_cli, points_cli, locations_cli, reports_cli, toast_cli,
+        programme_cli, points_cli, locations_cli, reports_cli, toast_cli, customers_cli,
+        backup_cli,
     )  # fmt: skip
     for group in groups:
         app.cli.add_command(group)
+
+
+# ---- members in and out (issue 18) -------------------------------------------------------
+
+
+@tenants_cli.command("list")
+def tenants_list():
+    """Every tenant: slug, name, phone region, customers, active POS keys, created."""
+    with _connect() as conn:
+        found = run_query(conn, tenant_rows.list_with_counts)
+    if not found:
+        click.echo("No tenants.")
+    for t in found:
+        click.echo(
+            f"{t['slug']}\t{t['name']}\tregion {t['phone_region']}\t{t['customers']} customers"
+            f"\t{t['active_pos_keys']} active POS keys\tcreated {t['created_at']:%Y-%m-%d}"
+        )
+
+
+@pos_keys_cli.command("list")
+@click.argument("slug")
+def pos_keys_list(slug):
+    """SLUG's POS keys: prefix, label, location, created, last used, revoked (never a secret).
+
+    "last used" is not recorded ("—"): a write on every till request would sit on the hot
+    path; see the README.
+    """
+    with _connect() as conn:
+        keys = run_query(
+            conn, lambda cur: pos_key_rows.list_for_tenant(cur, _tenant(conn, slug).id)
+        )
+    if not keys:
+        click.echo("No POS keys.")
+        return
+    click.echo("prefix\tlabel\tlocation\tcreated (UTC)\tlast used\trevoked (UTC)")
+    for k in keys:
+        revoked = f"{k['revoked_at']:%Y-%m-%d %H:%M}" if k["revoked_at"] else "—"
+        click.echo(
+            f"{k['prefix']}\t{k['label'] or '—'}\t{k['location_code'] or '—'}\t"
+            f"{k['created_at']:%Y-%m-%d %H:%M}\t—\t{revoked}"
+        )
+
+
+customers_cli = AppGroup("customers", help="A tenant's customers (members).")
+
+
+@customers_cli.command("import")
+@click.argument("slug")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check and count; write nothing.")
+@click.option(
+    "--skip-invalid", is_flag=True, help="Import the valid rows even if some are refused."
+)
+def customers_import(slug, file, dry_run, skip_invalid):
+    """Import members from FILE (CSV: phone, name, points, earned_at; any order).
+
+    The whole file is checked first: each refused row is listed as `line N: reason`, and then
+    nothing is written (exit 1) unless --skip-invalid. Safe to run again: a row already
+    imported from this file, or a phone already enrolled, is skipped.
+    """
+    bar = []
+
+    def checked(report: ImportReport) -> None:
+        for line in report.refused:
+            click.echo(line, err=True)
+        more = report.refused_count - len(report.refused)
+        if more:
+            click.echo(f"... and {more} more refused lines", err=True)
+        click.echo(
+            f"Checked {report.rows} rows: {report.valid} valid, {report.refused_count} refused."
+        )
+        if (report.refused_count and not skip_invalid) and not dry_run:
+            return
+        label = "Dry run" if dry_run else "Importing"
+        bar.append(click.progressbar(length=report.valid, label=label, file=sys.stderr))
+        bar[0].__enter__()
+
+    with _connect() as conn:
+        tenant = _tenant(conn, slug)
+        try:
+            report = import_members(
+                conn,
+                tenant,
+                lambda: open(file, "rb"),  # noqa: SIM115 (closed by import_members)
+                system("import"),
+                dry_run=dry_run,
+                skip_invalid=skip_invalid,
+                on_checked=checked,
+                progress=lambda n: bar[0].update(n),
+            )
+        except ImportFileRefused as exc:
+            raise click.ClickException(exc.detail) from exc
+        finally:
+            if bar:
+                bar[0].__exit__(None, None, None)
+    skipped = (
+        f"{report.already_imported} already imported from this file, "
+        f"{report.already_enrolled} already enrolled (left as they are)"
+    )
+    if report.refused_count and not skip_invalid:
+        if dry_run:
+            click.echo(f"Dry run: would import {report.to_import} customers; skip {skipped}.")
+        click.echo(
+            f"Nothing was written: {report.refused_count} rows refused (fix them, or "
+            "--skip-invalid to import the others).",
+            err=True,
+        )
+        sys.exit(1)
+    if dry_run:
+        click.echo(
+            f"Dry run: would import {report.to_import} customers; skip {skipped}. "
+            "Nothing was written."
+        )
+        return
+    click.echo(
+        f"Imported {report.imported} customers ({report.points_imported:,} points); "
+        f"skipped {skipped}; refused {report.refused_count}."
+    )
+
+
+backup_cli = AppGroup("backup", help="Backups that restore (mariadb-dump, binary log).")
+
+
+@backup_cli.command("create")
+@click.argument("directory", type=click.Path(file_okay=False))
+def backup_create(directory):
+    """A consistent snapshot of the database into DIRECTORY while tills keep writing."""
+    settings = current_app.config["DATABASE"]
+    try:
+        manifest = backups.create_backup(settings, Path(directory))
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Backed up {manifest['database']} from {manifest['server']} into {directory} "
+        f"({manifest['bytes']:,} bytes, {manifest['seconds']} s)."
+    )
+    if manifest["binlog"]:
+        click.echo(
+            f"Binary log position {manifest['binlog']['file']}:{manifest['binlog']['position']}: "
+            "point-in-time recovery from this backup is possible (restore --until)."
+        )
+    else:
+        click.echo(
+            "The server keeps no binary log (log_bin OFF): point-in-time recovery unavailable; "
+            "a restore brings back this snapshot only."
+        )
+
+
+@backup_cli.command("restore")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option("--database", "name", required=True, help="The new database to restore into.")
+@click.option("--until", default=None, help="Replay the binary log up to this UTC instant.")
+def backup_restore(directory, name, until):
+    """Restore DIRECTORY's backup as a new database NAME, then run `ledger verify` on it."""
+    settings = current_app.config["DATABASE"]
+    moment = None
+    if until:
+        try:
+            moment = datetime.fromisoformat(until.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise click.BadParameter("an ISO 8601 instant", param_hint="--until") from exc
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        done = backups.restore_backup(settings, Path(directory), name, moment)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    replay = done["replay"]
+    click.echo(
+        f"Restored into {name} in {done['seconds']} s (load {done['load_seconds']} s"
+        + (f"; binary log replayed up to {replay['until']}" if replay else "")
+        + ")."
+    )
+    restored = backups.for_database(settings, name)
+    with closing(connect(restored)) as conn:
+        checked, drifts = verify_ledger(conn)
+        reports = [(t, *report_reconciles(conn, t)) for t in all_tenants(conn)]
+    bad = [t.slug for t, closes, total in reports if closes != total]
+    click.echo(
+        f"ledger verify on {name}: {checked} customers, {len(drifts)} differences; "
+        f"points report of {len(reports)} tenants: {len(bad)} not reconciling."
+    )
+    if drifts or bad:
+        sys.exit(1)
+
+
+def _created_marker() -> Path:
+    return Path(current_app.root_path).parent / ".local" / "created-databases"
+
+
+def _database_id() -> str:
+    settings = current_app.config["DATABASE"]
+    return f"{settings.host}:{settings.port}/{settings.database}"
+
+
+def _remember_if_created() -> None:
+    """Note the database in .local/created-databases when `db upgrade` is about to create it:
+    `demo reset` drops such a one without asking."""
+    settings = current_app.config["DATABASE"]
+    server = pymysql.connect(**connect_kwargs(settings, database=False))
+    with closing(server), server.cursor() as cur:
+        cur.execute(
+            "SELECT 1 FROM information_schema.schemata WHERE schema_name = %s",
+            (settings.database,),
+        )
+        exists = cur.fetchone() is not None
+    if not exists:
+        marker = _created_marker()
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        with marker.open("a") as out:
+            out.write(_database_id() + "\n")
+
+
+@demo_cli.command("reset")
+def demo_reset():
+    """Drop the local demo database: without asking when `make run` created it here, else only
+    after a yes (it may hold another system's data)."""
+    if is_production():
+        raise click.ClickException("Refusing to drop a production database.")
+    ident = _database_id()
+    marker = _created_marker()
+    ours = marker.exists() and ident in marker.read_text().split()
+    if ours:
+        click.echo(f"Dropping {ident} (created by `make run` here).")
+    else:
+        click.confirm(
+            f"{ident} was not created by `make run` here. Drop it, with every tenant's points?",
+            abort=True,
+        )
+    _on_server("DROP DATABASE IF EXISTS {db}")
+    if ours:
+        kept = [line for line in marker.read_text().split() if line != ident]
+        marker.write_text("".join(f"{line}\n" for line in kept))
+    click.echo(f"Dropped {ident}.")

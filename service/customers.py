@@ -69,26 +69,46 @@ def enrol(cur, tenant: Tenant, phone: str, name: str | None) -> dict:
     """Inside the caller's transaction: insert the customer (``phone`` in E.164), its balance
     row, its name's search terms and its opening entry. Raises RetryableConflict when the
     phone was enrolled concurrently (the transaction runs again and finds it)."""
+    return enrol_many(cur, tenant, [(phone, name)])[0]
+
+
+def enrol_many(cur, tenant: Tenant, people: list[tuple[str, str | None]]) -> list[dict]:
+    """``enrol`` for several customers at once (an import's batch): the same rows, written
+    by one multi-row statement per table; returns them in the order given. Raises
+    RetryableConflict as ``enrol`` does (for any of them)."""
     try:
-        customer_id = customer_rows.insert(cur, tenant.id, phone, name)
+        if len(people) == 1:
+            ids = [customer_rows.insert(cur, tenant.id, *people[0])]
+        else:
+            ids = customer_rows.insert_many(cur, tenant.id, people)
     except pymysql.err.IntegrityError as exc:
         if exc.args[0] == ER_DUP_ENTRY:
-            raise RetryableConflict(f"customer {phone} enrolled concurrently") from exc
+            raise RetryableConflict(f"customer {people[0][0]}.. enrolled concurrently") from exc
         raise
-    balances.insert(cur, tenant.id, customer_id, phone)
-    customer_rows.index_name(cur, tenant.id, customer_id, name)
-    ledger.insert(
+    now = datetime.now(UTC).replace(tzinfo=None)
+    enrolled = [(cid, phone, name) for cid, (phone, name) in zip(ids, people, strict=True)]
+    balances.insert_many(cur, tenant.id, [(cid, phone) for cid, phone, _ in enrolled])
+    customer_rows.index_names(cur, tenant.id, [(cid, name) for cid, _, name in enrolled])
+    ledger.insert_many(
         cur,
-        tenant_id=tenant.id,
-        customer_id=customer_id,
-        phone=phone,
-        operation_type=OPEN,
-        points_amount=0,
-        transaction_reference=f"open-{customer_id}",
-        operation_details=None,
-        created_at=datetime.now(UTC).replace(tzinfo=None),
+        tenant.id,
+        [
+            dict(
+                customer_id=cid,
+                phone=phone,
+                operation_type=OPEN,
+                points_amount=0,
+                transaction_reference=f"open-{cid}",
+                operation_details=None,
+                created_at=now,
+            )
+            for cid, phone, _ in enrolled
+        ],
     )
-    return {"id": customer_id, "tenant_id": tenant.id, "phone": phone, "name": name}
+    return [
+        {"id": cid, "tenant_id": tenant.id, "phone": phone, "name": name}
+        for cid, phone, name in enrolled
+    ]
 
 
 def add_customer(conn, tenant: Tenant, phone: str, name: str | None) -> dict:

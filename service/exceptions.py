@@ -126,3 +126,10 @@ class RateLimited(LoyaltyError):
     def __init__(self, detail: str, retry_after: int):
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class ImportFileRefused(LoyaltyError):
+    """A member import's file cannot be read as a whole (no phone column, an unknown column,
+    not UTF-8, more rows than taken); ``detail`` says where (``line 1: ...``)."""
+
+    status, code, title = 422, "import_file_refused", "Import file refused"

@@ -36,6 +36,7 @@ from .rules import (
     ADJUST,
     BALANCE_COLUMNS,
     EARN,
+    EVENT_TYPES,
     EXPIRE,
     REDEEM,
     REVERSE_EARN,
@@ -368,22 +369,27 @@ def _record_many(cur, tenant, entries: list[tuple], actor: Actor) -> list[dict]:
     """``_record`` for a batch of changes in one transaction, in a few statements whatever
     its size: one balance UPDATE, one multi-row ledger INSERT (and the read-back of its ids),
     one multi-row event INSERT. ``entries`` are ``(account, operation_type, reference,
-    decision)`` in order, each account as the previous change of its customer left it; the
-    changes add no expiring points."""
+    decision)`` in order, each account as the previous change of its customer left it (an
+    expiry run's dates, an import's batch). Rows of a type that sends no webhook event (an
+    import) queue none."""
+    if not entries:
+        return []
     rows, afters, deltas = [], [], {}
     for account, operation_type, reference, decision in entries:
         row, before, after = _entry(account, operation_type, reference, decision, actor)
-        assert row["expires_at"] is None, "a batch adds no expiring points"
         rows.append(row)
         afters.append(after)
-        total = deltas.setdefault(account["customer_id"], dict.fromkeys(_DELTAS, 0))
+        total = deltas.setdefault(
+            account["customer_id"], {**dict.fromkeys(_DELTAS, 0), "expiring": False}
+        )
         for name, value in _deltas(before, after).items():
             total[name] += value
-    balances.apply_changes(cur, [(cid, *(d[k] for k in _DELTAS)) for cid, d in deltas.items()])
+        total["expiring"] = total["expiring"] or row["expires_at"] is not None
+    balances.apply_changes(cur, [{"customer_id": cid, **d} for cid, d in deltas.items()])
     for row, row_id in zip(rows, ledger.insert_many(cur, tenant.id, rows), strict=True):
         row["id"] = row_id
     outcomes = [_outcome(row, after) for row, after in zip(rows, afters, strict=True)]
-    record_events(cur, tenant, outcomes)
+    record_events(cur, tenant, [o for o in outcomes if EVENT_TYPES.get(o["operation_type"])])
     return outcomes
 
 
@@ -575,7 +581,9 @@ def expire_points(conn, tenant: Tenant, as_of: datetime, batch: int = EXPIRY_BAT
         from_id = ids[-1]
     now = utc_now()
     # Never past now: rows written later (with later dates) are looked for by the next run.
-    run_in_transaction(conn, lambda cur: expiry_runs.advance(cur, tenant.id, min(as_of, now)))
+    run_in_transaction(
+        conn, lambda cur: expiry_runs.advance(cur, tenant.id, min(as_of, now), seen=after)
+    )
     return report
 
 

@@ -24,6 +24,8 @@ ADJUST = "adjust_points"
 OPEN = "open_account"  # written once per customer at enrolment: its opening balance
 REVERSE_EARN = "reverse_earn"  # a return: takes back what a purchase earned
 EXPIRE = "expire_points"  # points that reached their expiry date (``loyalty points expire``)
+IMPORT = "import_points"  # an opening balance brought from another system (``customers import``)
+FORFEIT = "forfeit_points"  # the whole balance, taken when the customer's data is erased
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,10 @@ OPERATION_TYPES = {
     OPEN: OperationType((1, 1, 0), None, "earned"),  # always 0 points
     REVERSE_EARN: OperationType((-1, -1, 0), "loyalty.earn_reversed", "earn_reversed"),
     EXPIRE: OperationType((-1, 0, 0), "loyalty.points_expired", "expired"),
+    # An import sends no webhook: one file may hold 100,000 members (their receivers learn each
+    # balance with the customer's next change).
+    IMPORT: OperationType((1, 1, 0), None, "imported"),
+    FORFEIT: OperationType((-1, 0, 0), "loyalty.points_forfeited", "forfeited"),
 }
 EFFECTS = {name: op.effect for name, op in OPERATION_TYPES.items()}
 EVENT_TYPES = {name: op.event_type for name, op in OPERATION_TYPES.items() if op.event_type}

@@ -35,7 +35,9 @@ def _binary(name: str) -> str:
 class PrivateMariaDB:
     """``start()``, ``kill()`` (SIGKILL), ``freeze()``/``thaw()`` (SIGSTOP/SIGCONT), ``stop()``."""
 
-    def __init__(self):
+    def __init__(self, log_bin: bool = False):
+        # log_bin: keep a binary log (ROW format), as point-in-time recovery needs.
+        self.log_bin = log_bin
         self.base = Path(tempfile.mkdtemp(prefix="loyalty-private-db-"))
         self.port = free_port()
         self.process: subprocess.Popen | None = None
@@ -67,7 +69,11 @@ class PrivateMariaDB:
                 f"--socket={self.base / 'mariadb.sock'}",
                 f"--pid-file={self.base / 'mariadb.pid'}",
                 "--innodb-buffer-pool-size=32M",
-                "--skip-log-bin",
+                *(
+                    ["--log-bin=mariadb-bin", "--server-id=1", "--binlog-format=ROW"]
+                    if self.log_bin
+                    else ["--skip-log-bin"]
+                ),
                 *self._root,
             ],
             stdout=log,

@@ -1,17 +1,22 @@
 """Admin endpoints: sign in; the tenant's customers and their points (``Authorization: Bearer``)."""
 
+import io
 from contextlib import contextmanager
 from functools import partial
 
 from flask import Response, current_app, g, request, stream_with_context
 from flask.views import MethodView
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from ..auth import SessionTokens, admin_for_token, sign_in_admin, sign_out_admin
+from ..customer_data import customer_data, erase_customer
 from ..customer_export import csv_text, export_customers_csv
 from ..customer_list import customers_change_marker, list_customers
 from ..customers import add_customer, customer_history, customer_version, rename_customer
 from ..db import close_conn, get_conn
+from ..exceptions import InvalidField
 from ..locations import add_location, list_locations
+from ..member_import import ImportFileTooLarge, deadline_after, import_members
 from ..points import adjust_points, reverse_transaction
 from ..programme import calculate_with_draft, get_programme, set_programme
 from ..report import points_report, report_csv_rows
@@ -31,9 +36,14 @@ from .schemas.admin import (
     AdminSessionRequestSchema,
     AdminSessionSchema,
     CustomerChangeRequestSchema,
+    CustomerDataSchema,
     CustomerExportQuerySchema,
     CustomerListQuerySchema,
     CustomerPageSchema,
+    ErasureRequestSchema,
+    ErasureSchema,
+    ImportQuerySchema,
+    ImportReportSchema,
     LocationListSchema,
     NewCustomerRequestSchema,
     NewLocationRequestSchema,
@@ -177,6 +187,22 @@ class Customer(MethodView):
     def patch(self, args, customer_id):
         """Change a customer's name"""
         return rename_customer(get_conn(), g.tenant, customer_id, args["name"])
+
+    @admin_endpoint(
+        body=ErasureRequestSchema,
+        response=ErasureSchema,
+        problems={404: "customer_not_found"},
+    )
+    def delete(self, args, customer_id):
+        """Erase a customer's personal data (a data subject's request; `reason` required)
+
+        The phone and name are removed from the customer, every ledger entry, the webhook
+        events and the search terms; the customer stays as `erased-<id>`, its balance
+        forfeited by a `forfeit_points` entry (the ledger and the points report still add up).
+        Who erased, when and why is kept. The phone may then enrol again as a new customer.
+        Erasing again answers the same erasure (`replayed`), changing nothing.
+        """
+        return erase_customer(get_conn(), g.tenant, customer_id, args["reason"], g.actor)
 
 
 @blp.route("/customers/export.csv")
@@ -379,4 +405,81 @@ class PointsReportCsv(MethodView):
             csv_text(report_csv_rows(report)),
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+
+# ---- members in and out (issue 18) -------------------------------------------------------
+
+# A request checks the whole file (phonenumbers: ~0.1 ms a row) and writes it within the
+# request's time budget: files up to this size; bigger ones go through the CLI.
+IMPORT_MAX_BYTES = 512 * 1024
+IMPORT_MAX_ROWS = 5_000
+
+
+@blp.route("/customers/import")
+class CustomersImport(MethodView):
+    @admin_endpoint(
+        query=ImportQuerySchema,
+        response=ImportReportSchema,
+        problems={
+            413: "payload_too_large",
+            415: "unsupported_media_type",
+            422: "validation_error, import_file_refused",
+        },
+        doc={
+            "requestBody": {
+                "required": True,
+                "description": "CSV: a header line naming the columns (any order) phone "
+                "(required), name, points (>= 0), earned_at (YYYY-MM-DD); `,` or `;`; UTF-8 "
+                f"with or without BOM; at most {IMPORT_MAX_ROWS:,} rows and "
+                f"{IMPORT_MAX_BYTES // 1024} KiB (larger: `loyalty customers import`)",
+                "content": {"text/csv": {"schema": {"type": "string", "minLength": 1}}},
+            }
+        },
+    )
+    def post(self, args):
+        """Import members from a CSV file (the Import dialog; `dry_run=true`: the preview)
+
+        The whole file is checked first (a file that cannot be read as a whole, for an
+        unknown column say, is 422 import_file_refused). Every refused row is listed as
+        `line N: reason`; with any, nothing is written unless `skip_invalid=true`. A phone
+        already enrolled is skipped, never changed; the same file sent again imports nothing
+        twice. `complete` false: the time ran out part-way, send it again to carry on.
+        """
+        if request.mimetype != "text/csv":
+            raise UnsupportedMediaType("Send the file as the body, with Content-Type: text/csv.")
+        request.max_content_length = IMPORT_MAX_BYTES
+        data = request.get_data(cache=False)
+        if not data:
+            raise InvalidField("file", "The body is empty: send the CSV file.")
+        try:
+            report = import_members(
+                get_conn(),
+                g.tenant,
+                lambda: io.BytesIO(data),
+                g.actor,
+                dry_run=args["dry_run"],
+                skip_invalid=args["skip_invalid"],
+                keep_going=deadline_after(current_app.config["DB_TIMEOUT"] / 2),
+                max_rows=IMPORT_MAX_ROWS,
+            )
+        except ImportFileTooLarge as exc:
+            raise RequestEntityTooLarge(exc.detail) from exc
+        return report.as_dict()
+
+
+@blp.route("/customers/<int:customer_id>/export")
+class CustomerData(MethodView):
+    @admin_endpoint(response=CustomerDataSchema, problems={404: "customer_not_found"})
+    def get(self, customer_id):
+        """Everything kept about a customer, as one JSON document (a data subject's request)
+
+        The customer and its balance, every ledger entry, every webhook event about them
+        (with its deliveries) and, once erased, the erasure.
+        """
+        name = f"customer-{customer_id}-{g.tenant.slug}.json"
+        return (
+            customer_data(get_conn(), g.tenant, customer_id),
+            200,
+            {"Content-Disposition": f'attachment; filename="{name}"'},
         )

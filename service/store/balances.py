@@ -81,28 +81,6 @@ def apply_change(
         raise BalanceGuardFailed(f"balance update for customer {customer_id} matched no row")
 
 
-def apply_changes(cur, changes: list[tuple[int, int, int, int]]) -> None:
-    """``apply_change`` for many customers in one statement: ``(customer_id, balance, earned,
-    redeemed)`` deltas, one per customer. The same guard: BalanceGuardFailed unless every row
-    was updated."""
-    if not changes:
-        return
-    rows = " UNION ALL ".join(
-        ["SELECT %s AS customer_id, %s AS balance, %s AS earned, %s AS redeemed"] * len(changes)
-    )
-    cur.execute(
-        f"UPDATE customer_loyalty_points p JOIN ({rows}) d ON d.customer_id = p.customer_id "
-        "SET p.points_balance = p.points_balance + d.balance, "
-        "p.total_points_earned = p.total_points_earned + d.earned, "
-        "p.total_points_redeemed = p.total_points_redeemed + d.redeemed, "
-        "p.version = p.version + 1, p.updated_at = CURRENT_TIMESTAMP(6) "
-        "WHERE p.points_balance + d.balance >= 0",
-        tuple(value for change in changes for value in change),
-    )
-    if cur.rowcount != len(changes):
-        raise BalanceGuardFailed(f"{len(changes) - cur.rowcount} balance updates matched no row")
-
-
 def touch(cur, customer_id: int) -> None:
     """Mark the customer as changed (a new name, say): its list position and ETags move."""
     cur.execute(
@@ -133,3 +111,49 @@ def latest_change(cur, tenant_id: int) -> dict:
         "FROM customer_loyalty_points WHERE tenant_id = %s",
         (tenant_id,),
     )
+
+
+def set_phone(cur, customer_id: int, phone: str) -> None:
+    """Give the balance row a new phone (an erasure's pseudonym); marks it changed."""
+    cur.execute(
+        "UPDATE customer_loyalty_points SET phone = %s, version = version + 1, "
+        "updated_at = CURRENT_TIMESTAMP(6) WHERE customer_id = %s",
+        (phone, customer_id),
+    )
+
+
+def insert_many(cur, tenant_id: int, customers: list[tuple[int, str]]) -> None:
+    """``insert`` for several (customer_id, phone), in one statement."""
+    cur.executemany(
+        "INSERT INTO customer_loyalty_points (tenant_id, customer_id, phone) VALUES (%s, %s, %s)",
+        [(tenant_id, cid, phone) for cid, phone in customers],
+    )
+
+
+def apply_changes(cur, changes: list[dict]) -> None:
+    """``apply_change`` for several customers in one statement: each of ``changes`` is
+    ``{customer_id, balance, earned, redeemed, expiring}``. The same guard: no balance below
+    zero (BalanceGuardFailed when a row did not match)."""
+    if not changes:
+        return
+    ids = [c["customer_id"] for c in changes]
+    marks = ", ".join(["%s"] * len(ids))
+
+    def case(key: str) -> tuple[str, list]:
+        params = [v for c in changes for v in (c["customer_id"], int(c[key]))]
+        return f"CASE customer_id {' '.join(['WHEN %s THEN %s'] * len(changes))} END", params
+
+    balance, p_balance = case("balance")
+    earned, p_earned = case("earned")
+    redeemed, p_redeemed = case("redeemed")
+    expiring, p_expiring = case("expiring")
+    cur.execute(
+        f"UPDATE customer_loyalty_points SET points_balance = points_balance + {balance}, "
+        f"total_points_earned = total_points_earned + {earned}, "
+        f"total_points_redeemed = total_points_redeemed + {redeemed}, version = version + 1, "
+        f"has_expiring = has_expiring OR {expiring}, updated_at = CURRENT_TIMESTAMP(6) "
+        f"WHERE customer_id IN ({marks}) AND points_balance + {balance} >= 0",
+        (*p_balance, *p_earned, *p_redeemed, *p_expiring, *ids, *p_balance),
+    )
+    if cur.rowcount != len(changes):
+        raise BalanceGuardFailed(f"balance update of {len(changes)} customers matched fewer")

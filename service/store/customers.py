@@ -239,3 +239,53 @@ def cards_after(cur, tenant_id: int, after_id: int, limit: int) -> list[dict]:
 def count_for_tenant(cur, tenant_id: int) -> int:
     row = fetch_one(cur, "SELECT COUNT(*) AS n FROM customers WHERE tenant_id = %s", (tenant_id,))
     return row["n"]
+
+
+def enrolled_phones(cur, tenant_id: int, phones: list[str]) -> set[str]:
+    """Which of ``phones`` (E.164) the tenant has enrolled (uq_customers_tenant_phone)."""
+    if not phones:
+        return set()
+    rows = fetch_all(
+        cur,
+        "SELECT phone FROM customers WHERE tenant_id = %s "
+        f"AND phone IN ({', '.join(['%s'] * len(phones))})",
+        (tenant_id, *phones),
+    )
+    return {row["phone"] for row in rows}
+
+
+def erase(cur, tenant_id: int, customer_id: int, pseudonym: str) -> None:
+    """Replace the customer's phone by ``pseudonym``, clear its name and its search terms."""
+    cur.execute(
+        "UPDATE customers SET phone = %s, name = NULL WHERE tenant_id = %s AND id = %s",
+        (pseudonym, tenant_id, customer_id),
+    )
+    cur.execute("DELETE FROM customer_search_terms WHERE customer_id = %s", (customer_id,))
+
+
+def insert_many(cur, tenant_id: int, people: list[tuple[str, str | None]]) -> list[int]:
+    """Insert the customers (phone, name) in one statement; their ids, in the order given
+    (read back by phone: ids of a multi-row insert need not be consecutive on a cluster)."""
+    cur.executemany(
+        "INSERT INTO customers (tenant_id, phone, name) VALUES (%s, %s, %s)",
+        [(tenant_id, phone, name) for phone, name in people],
+    )
+    rows = fetch_all(
+        cur,
+        "SELECT id, phone FROM customers WHERE tenant_id = %s "
+        f"AND phone IN ({', '.join(['%s'] * len(people))})",
+        (tenant_id, *(phone for phone, _ in people)),
+    )
+    ids = {row["phone"]: row["id"] for row in rows}
+    return [ids[phone] for phone, _ in people]
+
+
+def index_names(cur, tenant_id: int, named: list[tuple[int, str | None]]) -> None:
+    """``index_name`` for several customers, in one statement."""
+    rows = [(tenant_id, term, cid) for cid, name in named for term in name_terms(name)]
+    if rows:
+        cur.executemany(
+            "INSERT IGNORE INTO customer_search_terms (tenant_id, term, customer_id) "
+            "VALUES (%s, %s, %s)",
+            rows,
+        )

@@ -99,6 +99,8 @@ def insert_many(cur, tenant_id: int, rows: list[dict]) -> list[int]:
     RetryableConflict as ``insert`` does."""
     if not rows:
         return []
+    if len(rows) == 1:  # one row: exactly as ``insert`` (no read-back)
+        return [insert(cur, tenant_id=tenant_id, **rows[0])]
     with _reference_race("of a batch"):
         cur.executemany(_INSERT, [_values(tenant_id, row) for row in rows])
     ids: dict[tuple[str, bytes], int] = {}
@@ -318,3 +320,49 @@ def customers_with_expiry_between(
         (tenant_id, after or datetime.min, through, from_id, limit),
     )
     return [row["customer_id"] for row in rows]
+
+
+def references_present(cur, tenant_id: int, operation_type: str, references: list[str]) -> set:
+    """Which of ``references`` the tenant's ``operation_type`` rows carry (uq_ledger_reference)."""
+    if not references:
+        return set()
+    rows = fetch_all(
+        cur,
+        "SELECT transaction_reference FROM phone_loyalty_transactions "
+        "WHERE tenant_id = %s AND operation_type = %s "
+        f"AND transaction_reference IN ({', '.join(['%s'] * len(references))})",
+        (tenant_id, operation_type, *(reference_bytes(r) for r in references)),
+    )
+    return {_decode(row)["transaction_reference"] for row in rows}
+
+
+def all_for_customer(cur, customer_id: int) -> list[dict]:
+    """Every entry of the customer, oldest first, each with ``balance_after``."""
+    rows = fetch_all(
+        cur,
+        f"SELECT {COLUMNS}, CAST(SUM({_balance_effect()}) OVER (ORDER BY id) AS SIGNED) "
+        "AS balance_after FROM phone_loyalty_transactions WHERE customer_id = %s ORDER BY id",
+        (customer_id,),
+    )
+    return [_decode(row) for row in rows]
+
+
+def set_phone_for_customer(cur, customer_id: int, phone: str) -> None:
+    """Every row of the customer gets ``phone`` (an erasure's pseudonym)."""
+    cur.execute(
+        "UPDATE phone_loyalty_transactions SET phone = %s WHERE customer_id = %s",
+        (phone, customer_id),
+    )
+
+
+def rewrite_row(cur, transaction_id: int, reference: str, details: dict | None) -> None:
+    """Replace a row's reference and details (an erasure removing personal data from them)."""
+    cur.execute(
+        "UPDATE phone_loyalty_transactions SET transaction_reference = %s, "
+        "operation_details = %s WHERE id = %s",
+        (
+            reference_bytes(reference),
+            None if details is None else json.dumps(details),
+            transaction_id,
+        ),
+    )

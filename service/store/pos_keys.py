@@ -1,6 +1,6 @@
 """SQL for ``pos_api_keys``: a public prefix and the hash of the secret, never the secret."""
 
-from ..db import fetch_one
+from ..db import fetch_all, fetch_one
 
 
 def insert(
@@ -43,3 +43,14 @@ def revoke_labelled(cur, tenant_id: int, label: str) -> int:
         (tenant_id, label),
     )
     return cur.rowcount
+
+
+def list_for_tenant(cur, tenant_id: int) -> list[dict]:
+    """The tenant's keys, newest first: prefix, label, location, created, revoked (no hash)."""
+    return fetch_all(
+        cur,
+        "SELECT k.prefix, k.label, l.code AS location_code, k.created_at, k.revoked_at "
+        "FROM pos_api_keys k LEFT JOIN locations l ON l.id = k.location_id "
+        "WHERE k.tenant_id = %s ORDER BY k.id DESC",
+        (tenant_id,),
+    )

@@ -23,3 +23,14 @@ def get(cur, tenant_id: int) -> dict | None:
 
 def list_all(cur) -> list[dict]:
     return fetch_all(cur, f"SELECT {COLUMNS} FROM tenants ORDER BY id")
+
+
+def list_with_counts(cur) -> list[dict]:
+    """Every tenant with its number of customers and of active POS keys, by id."""
+    return fetch_all(
+        cur,
+        "SELECT t.id, t.slug, t.name, t.phone_region, t.created_at, "
+        "(SELECT COUNT(*) FROM customers c WHERE c.tenant_id = t.id) AS customers, "
+        "(SELECT COUNT(*) FROM pos_api_keys k WHERE k.tenant_id = t.id "
+        "AND k.revoked_at IS NULL) AS active_pos_keys FROM tenants t ORDER BY t.id",
+    )

@@ -185,3 +185,48 @@ def outbox_stats(cur) -> dict:
         "oldest_pending_age_seconds": float(row["oldest_pending_age_seconds"]),
         "failed": int(failed["failed"]),
     }
+
+
+def events_about(cur, tenant_id: int, customer_id: int) -> list[dict]:
+    """The tenant's outbox events about the customer (by the payload's customer_id, through
+    ix_webhook_events_customer), oldest first, each with its deliveries."""
+    events = fetch_all(
+        cur,
+        "SELECT id, event_type, payload, created_at FROM webhook_events "
+        "WHERE tenant_id = %s AND payload_customer_id = %s ORDER BY id",
+        (tenant_id, customer_id),
+    )
+    for event in events:
+        if isinstance(event["payload"], str):
+            event["payload"] = json.loads(event["payload"])
+    if events:
+        ids = [event["id"] for event in events]
+        deliveries = fetch_all(
+            cur,
+            "SELECT event_id, endpoint_id, status, attempts, delivered_at, last_error "
+            f"FROM webhook_deliveries WHERE event_id IN ({', '.join(['%s'] * len(ids))}) "
+            "ORDER BY id",
+            tuple(ids),
+        )
+        by_event: dict[int, list] = {}
+        for delivery in deliveries:
+            by_event.setdefault(delivery.pop("event_id"), []).append(delivery)
+        for event in events:
+            event["deliveries"] = by_event.get(event["id"], [])
+    return events
+
+
+def rewrite_event(cur, event_id: int, payload: dict) -> None:
+    cur.execute(
+        "UPDATE webhook_events SET payload = %s WHERE id = %s", (json.dumps(payload), event_id)
+    )
+
+
+def clear_delivery_errors(cur, event_ids: list[int]) -> None:
+    """Forget the last error of the events' deliveries (a receiver's answer may quote them)."""
+    if event_ids:
+        cur.execute(
+            "UPDATE webhook_deliveries SET last_error = NULL "
+            f"WHERE event_id IN ({', '.join(['%s'] * len(event_ids))})",
+            tuple(event_ids),
+        )

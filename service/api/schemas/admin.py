@@ -29,6 +29,7 @@ from ..fields import (
 from ..strict_query import QueryInteger
 from .shared import (
     CustomerCardSchema,
+    LedgerEntrySchema,
     LocationSchema,
     OutcomeSchema,
     PurchaseSchema,
@@ -306,3 +307,103 @@ class PointsReportSchema(FlowsSchema):
     )
     by_location = fields.List(fields.Nested(LocationFlowsSchema), required=True)
     by_day = fields.List(fields.Nested(DayFlowsSchema), required=True)
+
+
+# ---- members in and out (issue 18) -------------------------------------------------------
+
+
+class ImportQuerySchema(StrictSchema):
+    dry_run = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Check and count only: nothing is written (the preview)"},
+    )
+    skip_invalid = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Import the valid rows even when some are refused"},
+    )
+
+
+class ImportReportSchema(Schema):
+    rows = fields.Integer(required=True, metadata={"description": "Data rows read"})
+    valid = fields.Integer(required=True)
+    refused = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "`line N: reason` for each refused row (the first 1,000)"},
+    )
+    refused_count = fields.Integer(required=True)
+    to_import = fields.Integer(
+        required=True, metadata={"description": "New customers (dry run: that would be imported)"}
+    )
+    imported = fields.Integer(required=True)
+    points_imported = fields.Integer(required=True)
+    already_imported = fields.Integer(
+        required=True, metadata={"description": "Rows this same file imported on an earlier run"}
+    )
+    already_enrolled = fields.Integer(
+        required=True, metadata={"description": "Phones enrolled otherwise: skipped, never changed"}
+    )
+    written = fields.Boolean(required=True)
+    complete = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "false: the request's time ran out part-way; send the same file "
+            "again to carry on (nothing is imported twice)"
+        },
+    )
+    file_sha256 = fields.String(required=True)
+
+
+class ErasureRequestSchema(StrictSchema):
+    reason = Text(
+        multiline=True,
+        required=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "Why (e.g. the customer's request of a date); kept"},
+    )
+
+
+class ErasureSchema(Schema):
+    customer_id = fields.Integer(required=True)
+    reason = fields.String(required=True)
+    points_forfeited = fields.Integer(required=True)
+    erased_by = fields.Function(
+        lambda e: {"kind": e["erased_by_kind"], "label": e["erased_by_label"]},
+        required=True,
+        metadata={"type": "object", "description": "Who erased: kind and label"},
+    )
+    erased_at = UTCDateTime(required=True)
+    replayed = fields.Boolean(
+        metadata={"description": "true: it had been erased already; nothing was changed"}
+    )
+
+
+class DeliveryStatusSchema(Schema):
+    endpoint_id = fields.Integer(required=True)
+    status = fields.String(required=True)
+    attempts = fields.Integer(required=True)
+    delivered_at = UTCDateTime(required=True, allow_none=True)
+
+
+class WebhookEventRecordSchema(Schema):
+    event_id = fields.Integer(required=True, attribute="id")
+    event_type = fields.String(required=True)
+    created_at = UTCDateTime(required=True)
+    payload = fields.Dict(required=True)
+    deliveries = fields.List(fields.Nested(DeliveryStatusSchema), required=True)
+
+
+class CustomerDataSchema(Schema):
+    customer = fields.Nested(CustomerCardSchema, required=True)
+    transactions = fields.List(
+        fields.Nested(LedgerEntrySchema),
+        required=True,
+        metadata={"description": "Every ledger entry, oldest first"},
+    )
+    webhook_events = fields.List(
+        fields.Nested(WebhookEventRecordSchema),
+        required=True,
+        metadata={"description": "Every webhook event about the customer, oldest first"},
+    )
+    erasure = fields.Nested(ErasureSchema, required=True, allow_none=True)
+    exported_at = UTCDateTime(required=True)
