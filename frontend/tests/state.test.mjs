@@ -192,7 +192,7 @@ const ledger = (id, operation_type, points_amount, balance_after) => ({
 
 test("each entry's move is read from the balances, so a new operation type is signed right", () => {
   const entries = [
-    ledger(4, "forfeit_points", 30, 75), // a type this app does not know yet
+    ledger(4, "merge_points", 30, 75), // a type this app does not know yet
     ledger(3, "redeem_points", 20, 105),
     ledger(2, "earn_points", 25, 125),
     ledger(1, "open_account", 100, 100),
@@ -209,10 +209,14 @@ test("operation types have the owner's words, and a new one is named from its ow
   assert.equal(operationLabel("reverse_redemption"), "Refunded");
   assert.equal(operationLabel("reverse_earn"), "Returned");
   assert.equal(operationLabel("expire_points"), "Expired");
-  assert.equal(operationLabel("forfeit_points"), "Forfeit points");
+  assert.equal(operationLabel("merge_points"), "Merge points");
+  assert.equal(operationLabel("forfeit_points"), "Forfeited (erased)");
+  assert.equal(operationLabel("import_points"), "Imported");
   assert.equal(signedPoints(entry(1, "reverse_earn", 10)), -10);
   assert.equal(signedPoints(entry(1, "expire_points", 10)), -10);
-  assert.equal(signedPoints(entry(1, "forfeit_points", 10)), null);
+  assert.equal(signedPoints(entry(1, "merge_points", 10)), null);
+  assert.equal(signedPoints(entry(1, "forfeit_points", 10)), -10);
+  assert.equal(signedPoints(entry(1, "import_points", 10)), 10);
   const entries = [entry(2, "reverse_earn", 5, { reverses_transaction_id: 1 }), entry(1, "redeem_points", 20)];
   assert.deepEqual([...refundable(entries)], [[1, 20]]); // only a refund gives a redemption back
 });
