@@ -390,7 +390,8 @@ export function rewardRows(rewards, currency) {
  * @param {string} name @param {Set<string>} taken
  */
 export function rewardCode(name, taken) {
-  const base = String(name).normalize("NFKD").toLowerCase().replace(/[^a-z0-9]+/g, "-")
+  const base = String(name).normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "").slice(0, 24).replace(/-+$/, "") || "reward";
   let code = base;
   for (let n = 2; taken.has(code); n += 1) code = `${base}-${n}`;
