@@ -506,6 +506,7 @@ export function showImportPreview(preview) {
   $("import-check").hidden = false;
   $("import-confirm").hidden = !preview?.confirm;
   $("import-confirm").textContent = preview?.confirm || "Import";
+  $("import-check").textContent = preview ? "Check again" : "Check file";
   if (!preview) return;
   const item = (text) => {
     const li = document.createElement("li");
@@ -516,7 +517,6 @@ export function showImportPreview(preview) {
   $("import-refused").replaceChildren(...preview.refused.map(item));
   $("import-refused-box").hidden = preview.refused.length === 0;
   $("import-more").textContent = preview.more;
-  $("import-check").textContent = "Check again";
 }
 
 /** @param {string} text why the file cannot be checked or imported ("" clears it) */
