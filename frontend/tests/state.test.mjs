@@ -48,6 +48,10 @@ import {
   turnPage,
   visibilityChanged,
   wentOffline,
+  customerErased,
+  rewardsLoaded,
+  toastIdentifierArrived,
+  toastOutcomesLoaded,
 } from "../src/state.js";
 
 test("only customers whose balance moved are changed", () => {
@@ -257,6 +261,10 @@ test("every transition returns the next state and leaves the one it was given as
     (s) => ledgerArrived(s, opening, { items: [ledger(4, "expire_points", 5, 0)], total: 2 }, '"l2"'),
     (s) => olderArrived(s, opening, older),
     cardSynced,
+    (s) => toastIdentifierArrived(s, opening, "lid-1"),
+    (s) => toastOutcomesLoaded(s, [{ id: 1, customer_id: 1 }]),
+    (s) => rewardsLoaded(s, [{ id: "off5", name: "£5 off", points: 500, amount_minor: 500 }]),
+    (s) => customerErased(s, { customer_id: 1, points_forfeited: 5 }),
   ];
   for (const transition of transitions) {
     const next = transition(state);
