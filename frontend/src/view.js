@@ -684,7 +684,7 @@ const REWARD_FIELDS = [
   ["name", "Name", "name", "text"],
   ["points", "Points", "points", "numeric"],
   ["amount", "Money off", "amount_minor", "decimal"],
-  ["id", "Code (Toast's offer id)", "id", "text"],
+  ["id", "Code", "id", "text"],
 ];
 let rewardSerial = 0; // ids of the rows' inputs, unique for the page's life
 let rewardCurrency = "";
