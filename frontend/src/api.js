@@ -40,19 +40,28 @@ function reportParams({ from, to, location }) {
  * @param {() => string | null} getToken the current admin session token
  */
 export function createApi(baseUrl, getToken) {
-  async function send(path, { method = "GET", body, etag, timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
+  /**
+   * @param {string} path
+   * @param {{method?: string, body?: unknown, file?: {blob: Blob, type: string}, etag?: string,
+   *   timeoutMs?: number}} [options] `body` goes as JSON; `file` as itself, with its type
+   */
+  async function send(path, { method = "GET", body, file, etag, timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
     const headers = { Accept: "application/json" };
     const token = getToken();
     if (token) headers.Authorization = `Bearer ${token}`;
     if (etag) headers["If-None-Match"] = etag;
     if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (file) headers["Content-Type"] = file.type;
+    let payload;
+    if (file) payload = file.blob;
+    else if (body !== undefined) payload = JSON.stringify(body);
     let response;
     try {
       response = await fetch(baseUrl + path, {
         method,
         headers,
         cache: "no-store",
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: payload,
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
@@ -157,6 +166,63 @@ export function createApi(baseUrl, getToken) {
         `${customerPath(customerId)}/transactions/${encodeURIComponent(transactionId)}/reversals`,
         reversal,
       );
+    },
+
+    /**
+     * Everything kept about a customer (a data subject's request), as one JSON file;
+     * resolves to {blob, filename}. @param {number} customerId
+     */
+    async customerData(customerId) {
+      const response = await send(`${customerPath(customerId)}/export`);
+      return { blob: await response.blob(), filename: filenameOf(response, `customer-${customerId}.json`) };
+    },
+
+    /**
+     * Erase a customer's personal data (the balance is forfeited); resolves to the erasure
+     * (`points_forfeited`, `erased_at`). @param {number} customerId @param {string} reason
+     */
+    eraseCustomer(customerId, reason) {
+      return write("DELETE", customerPath(customerId), { reason });
+    },
+
+    /**
+     * Send a CSV file of members: `dryRun` checks and counts only (the preview);
+     * `skipInvalid` imports the valid rows when some are refused. Resolves to the report.
+     * @param {Blob} csv @param {{dryRun: boolean, skipInvalid: boolean}} how
+     */
+    async importCustomers(csv, { dryRun, skipInvalid }) {
+      const params = new URLSearchParams({ dry_run: String(dryRun), skip_invalid: String(skipInvalid) });
+      const file = { blob: csv, type: "text/csv" };
+      return (await request(`/api/admin/customers/import?${params}`, { method: "POST", file })).data;
+    },
+
+    /** The shop's rewards: [{id, name, points, amount_minor}], in the order shown. */
+    async getRewards() {
+      return (await request("/api/admin/rewards")).data.rewards;
+    },
+
+    /** Replace the whole list of rewards; resolves to the list as stored. @param {object[]} rewards */
+    async saveRewards(rewards) {
+      return (await write("PUT", "/api/admin/rewards", { rewards })).rewards;
+    },
+
+    /** Toast REDEEMs whose outcome was lost (newest first), each read now (`committed`). */
+    async toastUnknownOutcomes() {
+      return (await request("/api/admin/toast/unknown-outcomes")).data.items;
+    },
+
+    /**
+     * The customer's Toast loyaltyIdentifier, or null (none yet, or no such customer).
+     * @param {number} customerId
+     */
+    async toastIdentifier(customerId) {
+      try {
+        const path = `/api/admin/toast/customers/${encodeURIComponent(customerId)}/loyalty-identifier`;
+        return (await request(path)).data.loyalty_identifier ?? null;
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) return null;
+        throw error;
+      }
     },
 
     /** The programme in force. */

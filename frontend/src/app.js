@@ -25,10 +25,14 @@ view.bindButtons({
   "export-csv": controller.exportCsv,
   "adjust-points": controller.openAdjust,
   "edit-name": controller.openRename,
+  "download-data": controller.downloadCustomerData,
+  "erase-customer": controller.openErase,
+  "import-customers": controller.openImport,
 });
 view.bindInterval(controller.changeInterval);
 view.bindSearch(controller.search);
 view.bindProgramme({ onDraft: controller.previewDraft, onSave: controller.saveProgramme });
+view.bindRewards({ onSave: controller.saveRewards });
 view.bindReport({ onPick: controller.pickReport, onCsv: controller.downloadReportCsv });
 view.bindPageSignals({
   onOnline: controller.lookNow,

@@ -6,6 +6,17 @@
 import {
   actionFailure,
   adjustmentWording,
+  erasedWording,
+  erasureWording,
+  importDoneWording,
+  importFileProblem,
+  importPreviewWording,
+  importProgressWording,
+  readErasure,
+  readRewards,
+  rewardErrors,
+  rewardRows,
+  rewardsSavedWording,
   previewFailure,
   previewWording,
   programmeErrors,
@@ -29,12 +40,13 @@ import {
   signInProblem,
 } from "./forms.js";
 import { ApiError, OfflineError } from "./api.js";
-import { formatMoney, formatShopDate, parseMoney, shopToday } from "./money.js";
+import { currencySymbol, formatMoney, formatShopDate, parseMoney, shopToday } from "./money.js";
 import { chartBuckets, periodFor, periodLabel, reportWording } from "./report.js";
 import { homeRoute, navLinks, resolveRoute, signInRoute } from "./router.js";
 import * as S from "./state.js";
 
 const TICK_MS = 1000;
+const IMPORT_ROUNDS = 200; // an import whose time ran out is sent again, at most this often
 
 /**
  * @param {{api: ReturnType<typeof import("./api.js").createApi>, view: typeof import("./view.js"),
@@ -262,6 +274,24 @@ export function createController({ api, view, store, router }) {
     showDetail();
     view.focusDetail();
     refreshDetail().catch((error) => view.showDetailMessage(error.message));
+    loadToast(state.detail.opening);
+  }
+
+  /**
+   * What Toast adds to the panel: the customer's loyaltyIdentifier and the REDEEMs whose
+   * outcome was lost. Optional: the panel works without them (a shop without Toast).
+   */
+  async function loadToast(opening) {
+    try {
+      const identifier = await api.toastIdentifier(state.detail.customerId);
+      update(S.toastIdentifierArrived(state, opening, identifier));
+      const outcomes = await api.toastUnknownOutcomes();
+      update(S.toastOutcomesLoaded(state, outcomes));
+      if (!state.rewards) update(S.rewardsLoaded(state, await api.getRewards()));
+    } catch (error) {
+      if (sessionLost(error)) loseSession(error);
+    }
+    if (S.detailStillOpen(state, opening)) showDetail();
   }
 
   function showDetail() {
@@ -278,6 +308,13 @@ export function createController({ api, view, store, router }) {
         returns: S.returnable(detail.items),
         details: detail.items.map((entry) => S.entryDetails(entry, money, names)),
         expiring: S.expiringWording(detail.expiring, (iso) => formatShopDate(iso, timeZone)),
+        notices: S.toastOutcomeNotices(
+          state.toastOutcomes,
+          detail.customerId,
+          detail.items,
+          (iso) => formatShopDate(iso, timeZone),
+          S.rewardNames(state),
+        ),
       },
       openRefund,
       openReturn,
@@ -434,6 +471,101 @@ export function createController({ api, view, store, router }) {
     });
   }
 
+  /** The customer's data, as one JSON file (a data subject's request). */
+  async function downloadCustomerData() {
+    const { customerId } = state.detail;
+    view.showDownloadingData(true);
+    try {
+      const { blob, filename } = await api.customerData(customerId);
+      view.saveFile(blob, filename);
+      view.showDetailMessage("");
+    } catch (error) {
+      view.showDetailMessage(actionError(error).error);
+    } finally {
+      view.showDownloadingData(false);
+    }
+  }
+
+  /** Erase the customer's name and phone, behind a typed confirmation. */
+  function openErase() {
+    const { customerId, phone, pointsBalance } = state.detail;
+    view.openFormDialog("erase-dialog", {
+      context: erasureWording(detailName(), pointsBalance ?? 0),
+      async submit(fields) {
+        const read = readErasure(fields, phone);
+        if (read.error) return read;
+        return act(
+          () => api.eraseCustomer(customerId, read.reason),
+          (erasure) => {
+            update(S.customerErased(state, erasure));
+            view.showDetailNotice(erasedWording(erasure));
+          },
+        );
+      },
+    });
+  }
+
+  /** The Import dialog: pick a CSV file, check it (a dry run: the preview), then confirm. */
+  function openImport() {
+    let file = null; // the file checked, sent again as it was when confirmed
+    let preview = null; // its dry run's report
+    view.showListNotice("");
+    view.openImportDialog({
+      async onCheck(picked) {
+        file = null;
+        preview = null;
+        view.showImportPreview(null);
+        view.showImportProgress("");
+        const problem = importFileProblem(picked);
+        view.showImportMessage(problem);
+        if (problem) return;
+        view.showImportBusy(true);
+        view.showImportProgress("Checking the file…");
+        try {
+          preview = await api.importCustomers(picked, { dryRun: true, skipInvalid: false });
+          file = picked;
+          view.showImportProgress("");
+          view.showImportPreview(importPreviewWording(preview));
+        } catch (error) {
+          view.showImportProgress("");
+          view.showImportMessage(actionError(error).error);
+        } finally {
+          view.showImportBusy(false);
+        }
+      },
+      async onConfirm() {
+        if (!file || !preview) return;
+        const { skipInvalid } = importPreviewWording(preview);
+        const total = preview.to_import;
+        view.showImportBusy(true);
+        view.showImportMessage("");
+        view.showImportProgress(importProgressWording(0, total));
+        try {
+          let report = null;
+          for (let round = 0; round < IMPORT_ROUNDS; round += 1) {
+            report = await api.importCustomers(file, { dryRun: false, skipInvalid });
+            // Rows imported by earlier rounds of this import count as imported before.
+            const done = report.already_imported - preview.already_imported + report.imported;
+            view.showImportProgress(importProgressWording(Math.min(done, total), total));
+            if (report.complete) break;
+          }
+          if (!report.complete) {
+            view.showImportMessage("The import is taking longer than expected: press Import again to carry on.");
+            return;
+          }
+          const done = report.already_imported - preview.already_imported + report.imported;
+          view.closeImportDialog();
+          view.showListNotice(importDoneWording(done, report));
+          afterAction();
+        } catch (error) {
+          view.showImportMessage(actionError(error).error);
+        } finally {
+          view.showImportBusy(false);
+        }
+      },
+    });
+  }
+
   async function exportCsv() {
     view.showExporting(true);
     try {
@@ -463,6 +595,53 @@ export function createController({ api, view, store, router }) {
       previewDraft(view.programmeDraft());
     } catch (error) {
       view.showProgrammeErrors({ "": actionError(error).error });
+      return;
+    }
+    loadRewards();
+  }
+
+  /** The rewards editor, its money in the programme's currency. */
+  async function loadRewards() {
+    view.showRewardsSaved("");
+    try {
+      const rewards = await api.getRewards();
+      update(S.rewardsLoaded(state, rewards));
+      if (state.screen !== "programme") return;
+      showRewardsEditor(rewards);
+    } catch (error) {
+      view.showRewards([], rewardCurrencyLabel());
+      view.showRewardErrors({ "": actionError(error).error });
+    }
+  }
+
+  function rewardCurrencyLabel() {
+    return currencySymbol(state.programme.currency);
+  }
+
+  function showRewardsEditor(rewards) {
+    view.showRewards(rewardRows(rewards, state.programme.currency), rewardCurrencyLabel());
+    view.showRewardErrors({});
+  }
+
+  /** Save the whole list of rewards; each wrong cell is named beside it. */
+  async function saveRewards(rows) {
+    view.showRewardsSaved("");
+    const read = readRewards(rows, state.programme.currency);
+    if (read.errors) {
+      view.showRewardErrors(read.errors);
+      return;
+    }
+    view.showRewardsSaving(true);
+    try {
+      const saved = await api.saveRewards(read.rewards);
+      update(S.rewardsLoaded(state, saved));
+      showRewardsEditor(saved);
+      view.showRewardsSaved(rewardsSavedWording(saved));
+    } catch (error) {
+      const { errors } = error.problem || {};
+      view.showRewardErrors(errors ? rewardErrors(errors) : { "": actionError(error).error });
+    } finally {
+      view.showRewardsSaving(false);
     }
   }
 
@@ -513,6 +692,7 @@ export function createController({ api, view, store, router }) {
       view.showProgrammeErrors({});
       showProgrammeForm(saved);
       view.showProgrammeSaved(savedWording(saved));
+      if (state.rewards) showRewardsEditor(state.rewards); // the money column's currency may have changed
     } catch (error) {
       const { errors } = error.problem || {};
       view.showProgrammeErrors(errors ? programmeErrors(errors) : { "": actionError(error).error });
@@ -644,6 +824,10 @@ export function createController({ api, view, store, router }) {
     openAddCustomer,
     openRename,
     openAdjust,
+    openErase,
+    openImport,
+    downloadCustomerData,
+    saveRewards,
     exportCsv,
     lookNow,
     previewDraft,

@@ -360,3 +360,242 @@ export function returnedWording(answer) {
   if (!answer.points_unrecovered) return took;
   return `${took} ${countOf(answer.points_unrecovered, "point")} could not be taken back: already spent.`;
 }
+
+// ---- rewards ------------------------------------------------------------------------------
+
+export const MAX_REWARDS = 50;
+const REWARD_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * The rewards as the editor shows them: amounts as the owner types them ("5.00").
+ * @param {Array<{id: string, name: string, points: number, amount_minor: number}>} rewards
+ * @param {string} currency the programme's
+ * @returns {Array<{id: string, name: string, points: string, amount: string}>}
+ */
+export function rewardRows(rewards, currency) {
+  const digits = minorDigits(currency);
+  return rewards.map((reward) => ({
+    id: reward.id,
+    name: reward.name,
+    points: String(reward.points),
+    amount: minorToDecimal(reward.amount_minor, digits),
+  }));
+}
+
+/**
+ * A reward's code from its name when the owner left it empty: "£5 off" -> "5-off", unique
+ * among `taken` ("5-off-2"); "reward" when the name has no letters or digits.
+ * @param {string} name @param {Set<string>} taken
+ */
+export function rewardCode(name, taken) {
+  const base = String(name).normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "").slice(0, 24).replace(/-+$/, "") || "reward";
+  let code = base;
+  for (let n = 2; taken.has(code); n += 1) code = `${base}-${n}`;
+  return code;
+}
+
+/**
+ * The editor's rows as PUT /api/admin/rewards takes them, or what is wrong, keyed as the API
+ * keys its 422 (`rewards.2.points`; "" for the list as a whole). An empty code is made from
+ * the name.
+ * @param {Array<{id: string, name: string, points: string, amount: string}>} rows
+ * @param {string} currency the programme's
+ * @returns {{rewards: object[]} | {errors: Record<string, string>}}
+ */
+export function readRewards(rows, currency) {
+  const errors = {};
+  if (rows.length > MAX_REWARDS) errors[""] = `At most ${MAX_REWARDS} rewards.`;
+  const typed = new Set(rows.map((row) => String(row.id || "").trim()).filter(Boolean));
+  const seen = new Set();
+  const rewards = rows.map((row, i) => {
+    const at = (field, message) => {
+      errors[`rewards.${i}.${field}`] = message;
+    };
+    const name = String(row.name || "").trim();
+    if (!name) at("name", "Enter the reward's name, e.g. £5 off.");
+    else if (name.length > 100) at("name", "At most 100 characters.");
+    else if (CONTROL.test(name)) at("name", "Use letters, digits and punctuation only.");
+    let id = String(row.id || "").trim().toLowerCase();
+    if (!id) {
+      id = rewardCode(name, new Set([...typed, ...seen]));
+    } else if (!REWARD_ID.test(id)) {
+      at("id", "Use up to 32 lower-case letters, digits, - or _ (e.g. off5).");
+    } else if (seen.has(id)) {
+      at("id", "Another reward has this code.");
+    }
+    seen.add(id);
+    const pointsText = String(row.points || "").trim().replace(/[\s,]/g, "");
+    const points = Number(pointsText);
+    if (!WHOLE.test(pointsText) || points < 1) at("points", "Enter the points it takes, at least 1.");
+    else if (points > MAX_POINTS) at("points", "At most 1,000,000 points.");
+    const money = parseMoney(row.amount ?? "", currency);
+    if (money.error) at("amount_minor", money.error);
+    else if (money.minor < 1) at("amount_minor", "Enter the money off, above zero.");
+    return { id, name, points, amount_minor: money.minor ?? null };
+  });
+  return Object.keys(errors).length ? { errors } : { rewards };
+}
+
+/**
+ * The API's 422 `errors` for the rewards, keyed as readRewards keys them ("" for what belongs
+ * to no cell).
+ * @param {Record<string, string[] | string>} [apiErrors]
+ */
+export function rewardErrors(apiErrors = {}) {
+  const byCell = {};
+  for (const [path, messages] of Object.entries(apiErrors)) {
+    const match = /^rewards\.(\d+)\.(id|name|points|amount_minor)$/.exec(path);
+    const key = match ? `rewards.${match[1]}.${match[2]}` : "";
+    const text = Array.isArray(messages) ? messages.join(" ") : String(messages);
+    byCell[key] = byCell[key] ? `${byCell[key]} ${text}` : text;
+  }
+  return byCell;
+}
+
+/**
+ * What the editor says once the rewards are saved.
+ * @param {object[]} saved the list as stored
+ */
+export function rewardsSavedWording(saved) {
+  return saved.length ? `Saved ${countOf(saved.length, "reward")}.` : "Saved: no rewards.";
+}
+
+// ---- erasure ------------------------------------------------------------------------------
+
+export const ERASE_WORD = "ERASE";
+
+/**
+ * Whether the typed confirmation names this customer: the word ERASE, or their phone as it is
+ * written anywhere ("+44 7306 506797", "07306 506797", "447306506797"): the typed digits, less
+ * a leading 0, end the E.164 number and leave at most a country code (3 digits) before them.
+ * @param {string} typed @param {string} phone E.164
+ */
+export function erasureConfirmed(typed, phone) {
+  const text = String(typed || "").trim();
+  if (text.toUpperCase() === ERASE_WORD) return true;
+  if (/[^\d\s+().-]/.test(text)) return false;
+  const digits = text.replace(/\D/g, "");
+  const full = String(phone || "").replace(/\D/g, "");
+  if (!digits || !full) return false;
+  if (digits === full) return true;
+  const national = digits.replace(/^0/, "");
+  return national.length >= 6 && full.endsWith(national) && full.length - national.length <= 3;
+}
+
+/**
+ * The erasure dialog's reason, or why it cannot be sent.
+ * @param {{reason: string, confirmation: string}} fields @param {string} phone E.164
+ * @returns {{reason: string} | {error: string}}
+ */
+export function readErasure(fields, phone) {
+  const reason = String(fields.reason || "").trim();
+  if (!reason) return { error: "Give a reason, e.g. the customer asked on 6 Dec 2026." };
+  if (!erasureConfirmed(fields.confirmation, phone)) {
+    return { error: `Type the customer's phone number or the word ${ERASE_WORD} to confirm.` };
+  }
+  return { reason };
+}
+
+/**
+ * What the erasure dialog says before anything is done.
+ * @param {string} who @param {number} balance
+ */
+export function erasureWording(who, balance) {
+  const forfeit = balance > 0
+    ? `Their balance of ${countOf(balance, "point")} is forfeited: it is gone, not given back.`
+    : "They have no points to lose.";
+  return (
+    `This removes ${who}'s name and phone number from everything we keep, for good: ` +
+    `it cannot be undone. ${forfeit} Their past points stay in your figures under a number ` +
+    "instead of a name, and the phone can join again later as a new customer."
+  );
+}
+
+/** What the panel says after an erasure. @param {{points_forfeited: number}} erasure */
+export function erasedWording(erasure) {
+  const lost = erasure.points_forfeited
+    ? ` ${countOf(erasure.points_forfeited, "point")} forfeited.`
+    : "";
+  return `Erased: the name and phone are gone.${lost}`;
+}
+
+// ---- import -------------------------------------------------------------------------------
+
+export const IMPORT_MAX_BYTES = 512 * 1024;
+
+/**
+ * Why a picked file cannot be sent ("" when it can).
+ * @param {{name: string, size: number} | null} file
+ */
+export function importFileProblem(file) {
+  if (!file) return "Choose a CSV file first.";
+  if (file.size === 0) return "This file is empty.";
+  if (file.size > IMPORT_MAX_BYTES) {
+    return "This file is over 512 KB (about 5,000 members). Import it with the command " +
+      "`loyalty customers import`, or split it.";
+  }
+  return "";
+}
+
+/**
+ * What the preview (a dry run) says: what would happen, the refused lines, and the confirm
+ * button's words (null: nothing to import).
+ * @param {{rows: number, to_import: number, already_enrolled: number, already_imported: number,
+ *   points_imported: number, refused: string[], refused_count: number}} report
+ * @returns {{lines: string[], refused: string[], more: string, confirm: string | null,
+ *   skipInvalid: boolean}}
+ */
+export function importPreviewWording(report) {
+  const lines = [`${countOf(report.rows, "line")} of members read.`];
+  if (report.to_import) {
+    lines.push(`${countOf(report.to_import, "new customer")} to import` +
+      (report.points_imported ? `, with ${countOf(report.points_imported, "point")} between them.` : "."));
+  } else {
+    lines.push("No new customers to import.");
+  }
+  if (report.already_enrolled) {
+    lines.push(`${countOf(report.already_enrolled, "phone")} already enrolled: skipped, left as they are.`);
+  }
+  if (report.already_imported) {
+    lines.push(`${countOf(report.already_imported, "line")} imported from this file before: not imported twice.`);
+  }
+  const refusedCount = report.refused_count ?? report.refused.length;
+  if (refusedCount) {
+    lines.push(`${countOf(refusedCount, "line")} refused (below): fix the file and check it again, ` +
+      "or import the rest without them.");
+  }
+  const more = refusedCount > report.refused.length
+    ? `…and ${countOf(refusedCount - report.refused.length, "more refused line")}.`
+    : "";
+  let confirm = null;
+  if (report.to_import) {
+    confirm = `Import ${countOf(report.to_import, "customer")}`;
+    if (refusedCount) confirm += `, skip ${countOf(refusedCount, "refused line")}`;
+  }
+  return { lines, refused: report.refused, more, confirm, skipInvalid: refusedCount > 0 };
+}
+
+/**
+ * The progress line while the import runs: "Importing… 120 of 300 customers".
+ * @param {number} done @param {number} total
+ */
+export function importProgressWording(done, total) {
+  return `Importing… ${done.toLocaleString("en")} of ${countOf(total, "customer")}`;
+}
+
+/**
+ * What the Customers screen says once the import is done.
+ * @param {number} imported customers imported by this import (all its rounds)
+ * @param {{points_imported: number, already_enrolled: number, refused_count: number}} report
+ *   the last round's report
+ */
+export function importDoneWording(imported, report) {
+  let text = `Imported ${countOf(imported, "customer")}.`;
+  if (report.already_enrolled) text += ` ${countOf(report.already_enrolled, "phone")} already enrolled, skipped.`;
+  if (report.refused_count) text += ` ${countOf(report.refused_count, "refused line")} left out.`;
+  return text;
+}

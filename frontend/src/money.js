@@ -105,3 +105,12 @@ export function shopToday(now, timeZone) {
   const part = (type) => parts.find((p) => p.type === type).value;
   return `${part("year")}-${part("month")}-${part("day")}`;
 }
+
+/**
+ * How `locale` writes the currency's sign: "£" for GBP, "€" for EUR, "US$" or "$" for USD.
+ * @param {string} currency ISO 4217 code @param {string} [locale]
+ */
+export function currencySymbol(currency, locale) {
+  const parts = new Intl.NumberFormat(locale, { style: "currency", currency }).formatToParts(0);
+  return parts.find((part) => part.type === "currency")?.value ?? currency;
+}

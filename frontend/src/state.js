@@ -24,6 +24,8 @@ export function initialState({ intervalMs = 5000, session = null } = {}) {
     detail: null,
     openings: 0,
     programme: null, // the programme in force (GET /api/admin/programme), once loaded
+    rewards: null, // the shop's rewards, once loaded
+    toastOutcomes: [], // Toast REDEEMs whose outcome was lost, as last read (the panel's notices)
     locations: null, // the shop's locations, once loaded
     previews: 0, // previews of the programme's draft asked for
     // The report's picker: which period, its dates when custom, which location (null: all).
@@ -74,6 +76,8 @@ export function signedOut(state) {
     detail: null,
     programme: null,
     locations: null,
+    rewards: null,
+    toastOutcomes: [],
   };
 }
 
@@ -323,7 +327,18 @@ export const OPERATIONS = {
   open_account: { label: "Account opened", effect: 1 },
   [REVERSE_EARN]: { label: "Returned", effect: -1 }, // a return takes back what a purchase earned
   expire_points: { label: "Expired", effect: -1 },
+  import_points: { label: "Imported", effect: 1 }, // the opening balance from the old system
+  forfeit_points: { label: "Forfeited (erased)", effect: -1 }, // the balance of an erasure
 };
+
+/**
+ * Whether a customer card is of an erased customer: its phone is then the pseudonym
+ * (`erased-<id>`, `erased:<base 36>`, `x:<base 36>`), never an E.164 number.
+ * @param {{phone: string}} card
+ */
+export function isErased(card) {
+  return /^(erased[-:]|x:)/.test(String(card?.phone ?? ""));
+}
 
 /** "Earned", or "Expire points" for a type the app does not know yet. @param {string} type */
 export function operationLabel(type) {
@@ -521,6 +536,8 @@ export function detailOpened(state, customer) {
     phone: customer.phone,
     pointsBalance: customer.points_balance,
     expiring: customer.expiring ?? null,
+    toastIdentifier: null, // the customer's Toast loyaltyIdentifier, once known to be one
+    erasure: null, // the erasure done from this panel (its answer), for the notice
     items: [],
     total: null,
     etag: null,
@@ -567,8 +584,69 @@ export function olderArrived(state, opening, data) {
 export function cardSynced(state) {
   const card = state.detail && state.list.items.find((c) => c.customer_id === state.detail.customerId);
   if (!card) return state;
-  const { name, points_balance: pointsBalance, expiring = null } = card;
-  return { ...state, detail: { ...state.detail, name, pointsBalance, expiring } };
+  const { name, phone, points_balance: pointsBalance, expiring = null } = card;
+  return { ...state, detail: { ...state.detail, name, phone, pointsBalance, expiring } };
+}
+
+/**
+ * The customer's Toast loyaltyIdentifier arrived for the panel's `opening` (null: none).
+ * @param {number} opening @param {string | null} identifier
+ */
+export function toastIdentifierArrived(state, opening, identifier) {
+  if (!detailStillOpen(state, opening)) return state;
+  return { ...state, detail: { ...state.detail, toastIdentifier: identifier } };
+}
+
+/** The Toast REDEEMs whose outcome was lost, read now. @param {Array<object>} items */
+export function toastOutcomesLoaded(state, items) {
+  return { ...state, toastOutcomes: items };
+}
+
+/** The panel's customer was erased from it. @param {object} erasure the API's answer */
+export function customerErased(state, erasure) {
+  if (!state.detail || state.detail.customerId !== erasure.customer_id) return state;
+  return { ...state, detail: { ...state.detail, erasure } };
+}
+
+/**
+ * The panel's notices about Toast REDEEMs of its customer whose outcome was lost: what
+ * happened, and for each ledger row it wrote whether its points can still be given back.
+ * @param {Array<object>} outcomes the shop's (GET /api/admin/toast/unknown-outcomes)
+ * @param {number} customerId @param {Array<object>} entries the panel's ledger entries
+ * @param {(iso: string) => string} day formats a date as the shop reads it
+ * @param {Map<string, string>} rewardNames reward id -> name
+ * @returns {Array<{id: number, title: string, lines: string[],
+ *   reversals: Array<{transactionId: number, entry: object | null, left: number}>}>}
+ *   `entry` null when the row is not among the entries shown; `left` the points still
+ *   refundable
+ */
+export function toastOutcomeNotices(outcomes, customerId, entries, day, rewardNames = new Map()) {
+  const left = refundable(entries);
+  return outcomes.filter((item) => item.customer_id === customerId).map((item) => {
+    const rewards = (item.redemptions || []).map((r) => rewardNames.get(r.identifier) ?? r.identifier ?? "?");
+    const lines = [];
+    if (rewards.length) lines.push(`Rewards asked for: ${rewards.join(", ")}.`);
+    const reversals = [];
+    if (!item.committed) {
+      lines.push("It did not go through: no points were taken. Nothing to do.");
+    } else {
+      const shown = (item.transaction_ids || []).map((id) => entries.find((e) => e.transaction_id === id) ?? null);
+      const points = shown.every(Boolean) ? shown.reduce((sum, e) => sum + e.points_amount, 0) : null;
+      lines.push(points === null
+        ? "It went through: points were taken."
+        : `It went through: ${countOf(points, "point")} ${points === 1 ? "was" : "were"} taken.`);
+      lines.push("If the guest did not get the discount, give the points back.");
+      (item.transaction_ids || []).forEach((transactionId, i) => {
+        reversals.push({ transactionId, entry: shown[i], left: left.get(transactionId) ?? 0 });
+      });
+    }
+    return {
+      id: item.id,
+      title: `A Toast redemption on ${day(item.received_at)} may or may not have gone through`,
+      lines,
+      reversals,
+    };
+  });
 }
 
 // ---- the shop's programme and locations ---------------------------------------------------
@@ -576,6 +654,16 @@ export function cardSynced(state) {
 /** The programme in force arrived (its currency and time zone serve every screen). */
 export function programmeLoaded(state, programme) {
   return { ...state, programme };
+}
+
+/** The shop's rewards arrived (or were saved). @param {Array<object>} rewards */
+export function rewardsLoaded(state, rewards) {
+  return { ...state, rewards };
+}
+
+/** The rewards' names by id. */
+export function rewardNames(state) {
+  return new Map((state.rewards || []).map((reward) => [reward.id, reward.name]));
 }
 
 /** The shop's locations arrived. @param {Array<{code: string, name: string}>} items */

@@ -9,7 +9,7 @@ import {
   chartLayout,
   labelledBuckets,
 } from "./report.js";
-import { EARN, REDEEM, changesAnnouncement, countOf, operationLabel } from "./state.js";
+import { EARN, REDEEM, changesAnnouncement, countOf, isErased, operationLabel } from "./state.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -78,6 +78,9 @@ function pointsCell(move, amount) {
   if (move === null) return cell(number.format(amount), "Points", "num");
   return cell(formatSigned(move), "Points", `num ${move < 0 ? "minus" : "plus"}`);
 }
+
+/** How an erased customer is named everywhere (their name and phone are gone). */
+export const ERASED = "Erased customer";
 
 // ---- screens ----------------------------------------------------------------------------
 
@@ -187,10 +190,11 @@ export function showCustomers(items, marked, { onOpen, onSeen }) {
     const id = customer.customer_id;
     tr.dataset.customerId = String(id);
     tr.tabIndex = 0;
-    tr.setAttribute("aria-label", `${customer.name || formatPhone(customer.phone)}: show ledger`);
+    const erased = isErased(customer);
+    tr.setAttribute("aria-label", `${erased ? ERASED : customer.name || formatPhone(customer.phone)}: show ledger`);
     tr.append(
-      cell(customer.name || "—", "Name", "name"),
-      cell(formatPhone(customer.phone), "Phone", "phone"),
+      cell(erased ? ERASED : customer.name || "—", "Name", "name"),
+      cell(erased ? "—" : formatPhone(customer.phone), "Phone", "phone"),
       cell(number.format(customer.points_balance), "Points", "num points"),
       cell(number.format(customer.total_points_redeemed), "Redeemed", "num"),
       cell(number.format(customer.total_points_earned), "Earned", "num"),
@@ -262,11 +266,19 @@ export function showPager(text, can) {
  * @param {(entry: object, left: number) => void} onRefund
  * @param {(entry: object) => void} [onReturn]
  */
-export function showDetail(detail, { left, moves, returns = new Map(), details = [], expiring = "" },
-  onRefund, onReturn = () => {}) {
+export function showDetail(detail, { left, moves, returns = new Map(), details = [], expiring = "",
+  notices = [] }, onRefund, onReturn = () => {}) {
   const panel = $("detail");
-  $("detail-title").textContent = detail.name || formatPhone(detail.phone);
-  $("detail-summary").textContent = detail.name ? formatPhone(detail.phone) : "No name";
+  const erased = isErased(detail);
+  $("detail-title").textContent = erased ? ERASED : detail.name || formatPhone(detail.phone);
+  $("detail-summary").textContent = erased
+    ? "Their name and phone number were erased; their points history stays, without them."
+    : detail.name ? formatPhone(detail.phone) : "No name";
+  for (const id of ["adjust-points", "edit-name", "erase-customer"]) $(id).hidden = erased;
+  $("detail-toast").textContent = detail.toastIdentifier
+    ? `Toast loyalty identifier: ${detail.toastIdentifier}`
+    : "";
+  showOutcomeNotices(notices, onRefund);
   $("detail-balance").textContent =
     detail.pointsBalance === null ? "" : `Balance: ${countOf(detail.pointsBalance, "point")}`;
   $("detail-expiring").textContent = expiring;
@@ -320,6 +332,48 @@ export function showDetail(detail, { left, moves, returns = new Map(), details =
     : `${countOf(detail.items.length, "entry", "entries")} of ${number.format(total)} shown`;
   $("show-older").hidden = detail.items.length >= total;
   panel.hidden = false;
+}
+
+/**
+ * The notices about Toast redemptions whose outcome was lost, each with a button per ledger
+ * row whose points can still be given back.
+ * @param {Array<{id: number, title: string, lines: string[], reversals: Array<{transactionId:
+ *   number, entry: object | null, left: number}>}>} notices
+ * @param {(entry: object, left: number) => void} onRefund
+ */
+function showOutcomeNotices(notices, onRefund) {
+  const boxes = notices.map((notice) => {
+    const box = document.createElement("div");
+    box.className = "outcome";
+    box.setAttribute("role", "group");
+    const title = document.createElement("p");
+    title.className = "outcome-title";
+    title.id = `outcome-${notice.id}`;
+    title.textContent = notice.title;
+    box.setAttribute("aria-labelledby", title.id);
+    box.append(title);
+    for (const line of notice.lines) {
+      const p = document.createElement("p");
+      p.textContent = line;
+      box.append(p);
+    }
+    for (const { transactionId, entry, left } of notice.reversals) {
+      if (entry && left > 0) {
+        const back = button(`Give back ${countOf(left, "point")}`, "small", () => onRefund(entry, left));
+        back.setAttribute("aria-label", `Give back ${countOf(left, "point")} of ${entry.transaction_reference}`);
+        box.append(back);
+      } else {
+        const p = document.createElement("p");
+        p.className = "muted";
+        p.textContent = entry
+          ? `${entry.transaction_reference}: the points were given back.`
+          : `Ledger entry ${transactionId} is further down the ledger: press Show older to give its points back.`;
+        box.append(p);
+      }
+    }
+    return box;
+  });
+  $("detail-outcomes").replaceChildren(...boxes);
 }
 
 /** Bring the panel into view and put the keyboard on its heading. */
@@ -415,6 +469,80 @@ function wireDialogs() {
   }
 }
 
+/**
+ * The Import dialog: a CSV file is picked and checked (`onCheck(file)`: the preview), then
+ * confirmed (`onConfirm()`); the controller fills in the preview, the progress and the errors.
+ * @param {{onCheck: (file: File | null) => void, onConfirm: () => void}} handlers
+ */
+export function openImportDialog({ onCheck, onConfirm }) {
+  const dialog = $("import-dialog");
+  dialog.querySelector("form").reset();
+  showImportPreview(null);
+  showImportMessage("");
+  showImportProgress("");
+  importHandlers = { onCheck, onConfirm };
+  dialog.showModal();
+  $("import-file").focus();
+}
+
+let importHandlers = null;
+
+function wireImport() {
+  const form = $("import-dialog").querySelector("form");
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    importHandlers?.onCheck($("import-file").files[0] ?? null);
+  });
+  $("import-file").addEventListener("change", () => showImportPreview(null));
+  $("import-confirm").addEventListener("click", () => importHandlers?.onConfirm());
+}
+
+/**
+ * The preview of the file (null: none yet, the file is to be checked).
+ * @param {{lines: string[], refused: string[], more: string, confirm: string | null} | null} preview
+ */
+export function showImportPreview(preview) {
+  $("import-preview").hidden = preview === null;
+  $("import-check").hidden = false;
+  $("import-confirm").hidden = !preview?.confirm;
+  $("import-confirm").textContent = preview?.confirm || "Import";
+  $("import-check").textContent = preview ? "Check again" : "Check file";
+  if (!preview) return;
+  const item = (text) => {
+    const li = document.createElement("li");
+    li.textContent = text;
+    return li;
+  };
+  $("import-summary").replaceChildren(...preview.lines.map(item));
+  $("import-refused").replaceChildren(...preview.refused.map(item));
+  $("import-refused-box").hidden = preview.refused.length === 0;
+  $("import-more").textContent = preview.more;
+}
+
+/** @param {string} text why the file cannot be checked or imported ("" clears it) */
+export function showImportMessage(text) {
+  $("import-dialog").querySelector(".message").textContent = text;
+}
+
+/** @param {string} text the progress line ("" clears it) */
+export function showImportProgress(text) {
+  $("import-progress").textContent = text;
+}
+
+/** @param {boolean} busy whether the file is being checked or imported (buttons wait) */
+export function showImportBusy(busy) {
+  for (const id of ["import-check", "import-confirm", "import-file"]) $(id).disabled = busy;
+}
+
+export function closeImportDialog() {
+  $("import-dialog").close();
+}
+
+/** @param {string} text what the Customers screen says after an import ("" clears it) */
+export function showListNotice(text) {
+  $("list-notice").textContent = text;
+}
+
 /** Hand a file to the browser as a download. @param {Blob} blob @param {string} filename */
 export function saveFile(blob, filename) {
   const url = URL.createObjectURL(blob);
@@ -425,6 +553,12 @@ export function saveFile(blob, filename) {
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** @param {boolean} busy whether the customer's data is being fetched */
+export function showDownloadingData(busy) {
+  $("download-data").disabled = busy;
+  $("download-data").textContent = busy ? "Downloading…" : "Download data";
 }
 
 /** @param {boolean} busy whether an export is under way */
@@ -542,6 +676,134 @@ export function bindProgramme({ onDraft, onSave }) {
 /** The programme form's values now (the preview right after the form is filled). */
 export function programmeDraft() {
   return programmeValues();
+}
+
+// ---- the rewards editor (on the programme screen) ----------------------------------------
+
+const REWARD_FIELDS = [
+  ["name", "Name", "name", "text"],
+  ["points", "Points", "points", "numeric"],
+  ["amount", "Money off", "amount_minor", "decimal"],
+  ["id", "Code", "id", "text"],
+];
+let rewardSerial = 0; // ids of the rows' inputs, unique for the page's life
+let rewardCurrency = "";
+
+/** One reward's fieldset: its four labelled fields, their error lines and Remove. */
+function rewardRow(values) {
+  rewardSerial += 1;
+  const row = document.createElement("fieldset");
+  row.className = "reward-row";
+  row.dataset.serial = String(rewardSerial);
+  const legend = document.createElement("legend");
+  row.append(legend);
+  const fields = document.createElement("div");
+  fields.className = "reward-fields";
+  for (const [name, label, , mode] of REWARD_FIELDS) {
+    const id = `reward-${rewardSerial}-${name}`;
+    const wrap = document.createElement("div");
+    wrap.className = `reward-field ${name}`;
+    const labelElement = document.createElement("label");
+    labelElement.htmlFor = id;
+    labelElement.textContent = name === "amount" && rewardCurrency ? `${label} (${rewardCurrency})` : label;
+    const input = document.createElement("input");
+    input.id = id;
+    input.name = name;
+    input.autocomplete = "off";
+    input.inputMode = mode;
+    input.value = values[name] ?? "";
+    if (name === "id") input.placeholder = "made from the name";
+    const error = document.createElement("p");
+    error.className = "field-error";
+    error.id = `${id}-error`;
+    input.setAttribute("aria-describedby", error.id);
+    wrap.append(labelElement, input, error);
+    fields.append(wrap);
+  }
+  const remove = button("Remove", "secondary small", () => {
+    const next = row.nextElementSibling || row.previousElementSibling;
+    row.remove();
+    numberRewardRows();
+    (next?.querySelector("input") || $("add-reward")).focus();
+  });
+  remove.className = "secondary small remove-reward";
+  row.append(fields, remove);
+  return row;
+}
+
+/** Legends "Reward 1", "Reward 2"… in order, and the Remove buttons named after them. */
+function numberRewardRows() {
+  const rows = [...$("reward-rows").children];
+  rows.forEach((row, i) => {
+    row.querySelector("legend").textContent = `Reward ${i + 1}`;
+    row.querySelector(".remove-reward").setAttribute("aria-label", `Remove reward ${i + 1}`);
+  });
+  $("rewards-empty").hidden = rows.length > 0;
+}
+
+/**
+ * Fill the rewards editor.
+ * @param {Array<{id: string, name: string, points: string, amount: string}>} rows
+ * @param {string} currencyLabel how the money column names the currency ("£")
+ */
+export function showRewards(rows, currencyLabel) {
+  rewardCurrency = currencyLabel;
+  $("reward-rows").replaceChildren(...rows.map(rewardRow));
+  numberRewardRows();
+  $("rewards-form").hidden = false;
+}
+
+/** @returns {Array<{id: string, name: string, points: string, amount: string}>} the rows now */
+function rewardValues() {
+  return [...$("reward-rows").children].map((row) =>
+    Object.fromEntries(REWARD_FIELDS.map(([name]) => [name, row.querySelector(`input[name=${name}]`).value])));
+}
+
+/**
+ * Mark the cells that are wrong (`rewards.2.points` -> message, as forms.readRewards and the
+ * API key them; "" for the list as a whole).
+ * @param {Record<string, string>} errors
+ */
+export function showRewardErrors(errors) {
+  [...$("reward-rows").children].forEach((row, i) => {
+    for (const [name, , apiName] of REWARD_FIELDS) {
+      const text = errors[`rewards.${i}.${apiName}`] || "";
+      const input = row.querySelector(`input[name=${name}]`);
+      $(`${input.id}-error`).textContent = text;
+      if (text) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+    }
+  });
+  $("rewards-message").textContent = errors[""] || "";
+}
+
+/** @param {string} text what saving the rewards did ("" clears it) */
+export function showRewardsSaved(text) {
+  $("rewards-saved").textContent = text;
+}
+
+/** @param {boolean} busy whether the rewards are being saved */
+export function showRewardsSaving(busy) {
+  $("save-rewards").disabled = busy;
+  $("save-rewards").textContent = busy ? "Saving…" : "Save rewards";
+}
+
+/**
+ * The rewards editor's gestures: rows are added and removed here; `onSave(rows)` when sent.
+ * @param {{onSave: (rows: object[]) => void}} handlers
+ */
+export function bindRewards({ onSave }) {
+  $("add-reward").addEventListener("click", () => {
+    const row = rewardRow({});
+    $("reward-rows").append(row);
+    numberRewardRows();
+    showRewardsSaved("");
+    row.querySelector("input").focus();
+  });
+  $("rewards-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    onSave(rewardValues());
+  });
 }
 
 // ---- the report screen ----------------------------------------------------------------
@@ -751,3 +1013,4 @@ export function bindPageSignals({ onOnline, onFocus, onVisibility }) {
 }
 
 wireDialogs();
+wireImport();

@@ -48,6 +48,10 @@ import {
   turnPage,
   visibilityChanged,
   wentOffline,
+  customerErased,
+  rewardsLoaded,
+  toastIdentifierArrived,
+  toastOutcomesLoaded,
 } from "../src/state.js";
 
 test("only customers whose balance moved are changed", () => {
@@ -192,7 +196,7 @@ const ledger = (id, operation_type, points_amount, balance_after) => ({
 
 test("each entry's move is read from the balances, so a new operation type is signed right", () => {
   const entries = [
-    ledger(4, "forfeit_points", 30, 75), // a type this app does not know yet
+    ledger(4, "merge_points", 30, 75), // a type this app does not know yet
     ledger(3, "redeem_points", 20, 105),
     ledger(2, "earn_points", 25, 125),
     ledger(1, "open_account", 100, 100),
@@ -209,10 +213,14 @@ test("operation types have the owner's words, and a new one is named from its ow
   assert.equal(operationLabel("reverse_redemption"), "Refunded");
   assert.equal(operationLabel("reverse_earn"), "Returned");
   assert.equal(operationLabel("expire_points"), "Expired");
-  assert.equal(operationLabel("forfeit_points"), "Forfeit points");
+  assert.equal(operationLabel("merge_points"), "Merge points");
+  assert.equal(operationLabel("forfeit_points"), "Forfeited (erased)");
+  assert.equal(operationLabel("import_points"), "Imported");
   assert.equal(signedPoints(entry(1, "reverse_earn", 10)), -10);
   assert.equal(signedPoints(entry(1, "expire_points", 10)), -10);
-  assert.equal(signedPoints(entry(1, "forfeit_points", 10)), null);
+  assert.equal(signedPoints(entry(1, "merge_points", 10)), null);
+  assert.equal(signedPoints(entry(1, "forfeit_points", 10)), -10);
+  assert.equal(signedPoints(entry(1, "import_points", 10)), 10);
   const entries = [entry(2, "reverse_earn", 5, { reverses_transaction_id: 1 }), entry(1, "redeem_points", 20)];
   assert.deepEqual([...refundable(entries)], [[1, 20]]); // only a refund gives a redemption back
 });
@@ -253,6 +261,10 @@ test("every transition returns the next state and leaves the one it was given as
     (s) => ledgerArrived(s, opening, { items: [ledger(4, "expire_points", 5, 0)], total: 2 }, '"l2"'),
     (s) => olderArrived(s, opening, older),
     cardSynced,
+    (s) => toastIdentifierArrived(s, opening, "lid-1"),
+    (s) => toastOutcomesLoaded(s, [{ id: 1, customer_id: 1 }]),
+    (s) => rewardsLoaded(s, [{ id: "off5", name: "£5 off", points: 500, amount_minor: 500 }]),
+    (s) => customerErased(s, { customer_id: 1, points_forfeited: 5 }),
   ];
   for (const transition of transitions) {
     const next = transition(state);
