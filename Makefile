@@ -15,7 +15,7 @@ export API_BASE_URL ?= http://127.0.0.1:8000
 FRONTEND_SOURCES := $(shell find frontend -path frontend/dist -prune -o -type f -print)
 
 .PHONY: help venv db db-stop demo-reset seed run test test-fast lint format openapi frontend
-.PHONY: bench bench-scale bench-export bench-instructions clean cluster cluster-stop cluster-status test-cluster
+.PHONY: bench bench-scale bench-export bench-instructions bench-toast clean cluster cluster-stop cluster-status test-cluster
 .PHONY: bench-members backup-drill
 
 help: ## List the targets
@@ -95,6 +95,9 @@ bench-scale: db ## Load a 1,000,000-customer tenant (bulk SQL); admin list, sear
 bench-instructions: db ## CPU instructions per request (lookup, poll, redeem, bare Flask) by callgrind
 	command -v valgrind >/dev/null || scripts/apt-install.sh valgrind
 	$(BIN)/python -m bench.instructions
+
+bench-toast: db ## Toast terminals (ACCRUE and REDEEM) at 16 concurrent: p50/p99 per transaction
+	$(BIN)/python -m bench.toast
 
 bench-export: db ## Stream the customer CSV export of a million customers; prints time and memory
 	$(BIN)/python -m bench.export
