@@ -40,7 +40,7 @@ from tests.harness import database_url, throwaway_database
 from tests.helpers import sign_in
 
 from . import baselines, wrk
-from .loader import BULK_EARN_PREFIX, load_customers, load_earns, national
+from .loader import BULK_EARN_PREFIX, PROGRAMME, load_customers, load_earns, national
 from .report import Load, Ratio, print_loads, print_machine_load, print_ratios
 from .server import gunicorn
 from .signin_flood import describe as describe_signin_flood
@@ -57,17 +57,6 @@ PASSWORD = "bench-password"  # noqa: S105 (a throwaway admin on a throwaway data
 # returns' runs may make up to twice as many requests in all before one would be refused.
 RETURN_EARNS = int(os.environ.get("BENCH_RETURN_EARNS", "50000"))
 TARGETS = {"lookup": 0.35, "poll": 0.5, "redeem": 0.2, "earn": 0.2, "like_earn": 0.9}
-# The programme of the earn loads: 1 point per £1, points expire 12 months after the month.
-PROGRAMME = {
-    "currency": "GBP",
-    "timezone": "Europe/London",
-    "spend_points": 1,
-    "spend_per_amount_minor": 100,
-    "visit_points": 0,
-    "visit_min_spend_minor": 0,
-    "expiry_months": 12,
-    "point_value_minor": 1,
-}
 BILL = Purchase(total_minor=2350, currency="GBP", excluded_minor=0)  # 23 points (as wrk's)
 RETURNED_MINOR = 1000  # of the bill's 2,350: 9 of its 23 points; a third return would exceed it
 

@@ -37,6 +37,19 @@ MAX_CUSTOMERS = 1_000_000  # six digits after +447900
 SETTLED_SECONDS = 3600
 BATCH = 50_000  # customers per batch: bounded undo logs, steady progress
 
+# The benches' programme (issue 16's example): 1 point per £1, points expire 12 months after
+# the month they were earned in.
+PROGRAMME = {
+    "currency": "GBP",
+    "timezone": "Europe/London",
+    "spend_points": 1,
+    "spend_per_amount_minor": 100,
+    "visit_points": 0,
+    "visit_min_spend_minor": 0,
+    "expiry_months": 12,
+    "point_value_minor": 1,
+}
+
 
 def phone(n: int) -> str:
     """The E.164 phone of customer number ``n`` (0-based), as the loader writes it."""

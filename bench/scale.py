@@ -39,22 +39,11 @@ from tests.harness import database_url, throwaway_database
 from tests.helpers import Till, sign_in
 
 from .explain import by_kind, captured_statements, print_kinds, print_plans, statement_times
-from .loader import YearOfEarns, load_customers, national, phone
+from .loader import PROGRAMME, YearOfEarns, load_customers, national, phone
 from .report import print_machine_load
 
 CUSTOMERS = int(os.environ.get("BENCH_SCALE_CUSTOMERS", "1000000"))
 DUE = int(os.environ.get("BENCH_SCALE_DUE", str(CUSTOMERS // 10)))
-# The programme of the tenant: 1 point per £1, points expire 12 months after their month.
-PROGRAMME = {
-    "currency": "GBP",
-    "timezone": "Europe/London",
-    "spend_points": 1,
-    "spend_per_amount_minor": 100,
-    "visit_points": 0,
-    "visit_min_spend_minor": 0,
-    "expiry_months": 12,
-    "point_value_minor": 1,
-}
 EXPIRY_TARGET_S = 120
 REPORT_TARGETS_MS = {"one year": 500, "one month": 100}
 LEDGER = ("phone_loyalty_transactions", "points_daily", "customer_loyalty_points")

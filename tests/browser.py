@@ -103,3 +103,27 @@ def sign_in_page(page, origin: str, tenant: str, email: str, password: str) -> N
 class QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
+
+
+def owners_page(browser, width: int, height: int):
+    """A page as a British owner's browser shows it (dates read "31 Dec 2027"), downloads on."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, locale="en-GB", accept_downloads=True
+    )
+    return context.new_page()
+
+
+@pytest.fixture
+def page(browser):
+    """A desk-sized owner's page (the module's ``browser``); closed afterwards."""
+    page = owners_page(browser, 1280, 900)
+    yield page
+    page.context.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    """A phone-sized (390 px) owner's page; closed afterwards."""
+    page = owners_page(browser, 390, 844)
+    yield page
+    page.context.close()

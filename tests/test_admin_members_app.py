@@ -20,6 +20,7 @@ import pytest
 from service.customers import enrol_customer
 from service.points import PointsChange, earn_points
 
+from . import browser as ui
 from . import test_admin_actions as admin_app
 from .browser import ROOT
 from .test_admin_actions import (
@@ -31,27 +32,14 @@ from .test_admin_actions import (
     scroll_width,
     sign_in,
 )
-from .test_admin_programme_app import owners_page
 
 shop, browser, axe_source = admin_app.shop, admin_app.browser, admin_app.axe_source
+# The owner's pages, desk and phone (tests/browser.py).
+page, phone_page = ui.page, ui.phone_page
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
-
-
-@pytest.fixture
-def page(browser):
-    page = owners_page(browser, 1280, 900)
-    yield page
-    page.context.close()
-
-
-@pytest.fixture
-def phone_page(browser):
-    page = owners_page(browser, 390, 844)
-    yield page
-    page.context.close()
 
 
 # ---- the members endpoints, stubbed -----------------------------------------------------------

@@ -19,6 +19,7 @@ import requests
 
 from service.locations import add_location
 
+from . import browser as ui
 from . import test_admin_actions as admin_app
 from .browser import ROOT
 from .test_admin_actions import PASSWORD, assert_accessible, scroll_width, sign_in
@@ -29,31 +30,11 @@ expect = playwright_api.expect
 
 # The same shop (a module's own), browser and axe-core as the other admin tests.
 shop, browser, axe_source = admin_app.shop, admin_app.browser, admin_app.axe_source
+# The owner's pages, desk and phone (tests/browser.py).
+page, phone_page = ui.page, ui.phone_page
 
 LONDON = ZoneInfo("Europe/London")
 OWED = "You owe your customers 48,210 points, worth £482.10."
-
-
-def owners_page(browser, width, height):
-    """A page as a British owner's browser shows it."""
-    context = browser.new_context(
-        viewport={"width": width, "height": height}, locale="en-GB", accept_downloads=True
-    )
-    return context.new_page()
-
-
-@pytest.fixture
-def page(browser):
-    page = owners_page(browser, 1280, 900)
-    yield page
-    page.context.close()
-
-
-@pytest.fixture
-def phone_page(browser):
-    page = owners_page(browser, 390, 844)
-    yield page
-    page.context.close()
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from bench import wrk
 from bench.explain import by_kind, kind_of
 from bench.loader import (
     BULK_EARN_PREFIX,
+    PROGRAMME,
     YearOfEarns,
     load_customers,
     load_earns,
@@ -22,17 +23,6 @@ from service.db import connect, fetch_all, run_query
 from service.points import expire_points, utc_now
 from service.programme import current_programme, set_programme
 from service.rules import Purchase, expiry_for
-
-PROGRAMME = {
-    "currency": "GBP",
-    "timezone": "Europe/London",
-    "spend_points": 1,
-    "spend_per_amount_minor": 100,
-    "visit_points": 0,
-    "visit_min_spend_minor": 0,
-    "expiry_months": 12,
-    "point_value_minor": 1,
-}
 
 
 def programme_of(shop):
