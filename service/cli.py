@@ -58,6 +58,16 @@ def _connect():
     return closing(connect(current_app.config["DATABASE"]))
 
 
+def _location_id(conn, tenant, code: str | None) -> int | None:
+    """The id of the tenant's location ``code`` (None when no code was given)."""
+    if code is None:
+        return None
+    try:
+        return location_by_code(conn, tenant, code)["id"]
+    except LocationNotFound as exc:
+        raise click.ClickException(exc.detail) from exc
+
+
 def _tenant(conn, slug):
     try:
         return get_tenant(conn, slug)
@@ -126,12 +136,7 @@ def pos_keys_create(slug, label, code):
     """Create a POS key; it is printed once, alone on the last line."""
     with _connect() as conn:
         tenant = _tenant(conn, slug)
-        location_id = None
-        if code is not None:
-            try:
-                location_id = location_by_code(conn, tenant, code)["id"]
-            except LocationNotFound as exc:
-                raise click.ClickException(exc.detail) from exc
+        location_id = _location_id(conn, tenant, code)
         key = auth.create_pos_key(conn, tenant, label, location_id)
     click.echo("Store this key now; it cannot be shown again:", err=True)
     click.echo(key)
@@ -568,12 +573,7 @@ def toast_connect(slug, guid, code):
         raise click.ClickException("--restaurant: Toast's restaurant GUID (1 to 64 characters).")
     with _connect() as conn:
         tenant = _tenant(conn, slug)
-        location_id = None
-        if code is not None:
-            try:
-                location_id = location_by_code(conn, tenant, code)["id"]
-            except LocationNotFound as exc:
-                raise click.ClickException(exc.detail) from exc
+        location_id = _location_id(conn, tenant, code)
         try:
             key = toast.connect_restaurant(conn, tenant, guid, location_id)
         except ValueError as exc:
