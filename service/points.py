@@ -620,52 +620,49 @@ def change_points_together(conn, tenant: Tenant, work: Callable) -> object:
     return run_in_transaction(conn, lambda cur: work(cur, lambda op: _apply(cur, tenant, op)))
 
 
-def _locked_customer(tenant: Tenant, customer_id: int) -> Callable[[object], dict]:
-    def locate(cur) -> dict:
-        account = balances.lock(cur, tenant.id, customer_id)
-        if account is None:
-            raise CustomerNotFound(f"No customer {customer_id} in this shop.")
-        return account
+def account_after(outcome: dict) -> dict:
+    """The customer's balance row as the change of ``outcome`` left it (the columns
+    ``balances.lock`` reads), for the next change in the same transaction."""
+    return {k: outcome[k] for k in ("customer_id", "phone", *BALANCE_COLUMNS)}
 
-    return locate
+
+def _held(account: dict) -> Callable[[object], dict]:
+    # The caller locked the row in this transaction and holds it as the last change left it.
+    return lambda _cur: account
 
 
 def redeem_operation(
-    tenant: Tenant, customer_id: int, points: int, reference: str, details: dict, actor: Actor
+    account: dict, points: int, reference: str, details: dict, actor: Actor
 ) -> Operation:
-    """The Operation of ``redeem_points`` for a customer known by id (a Toast redemption)."""
+    """The Operation of ``redeem_points`` for a customer whose balance row the caller locked
+    in this transaction (``account``, as the last change left it: see ``account_after``): a
+    Toast redemption."""
 
-    def decide(_cur, account: dict) -> Decision:
-        rules.check_balance_covers(_totals(account), REDEEM, points)
+    def decide(_cur, held: dict) -> Decision:
+        rules.check_balance_covers(_totals(held), REDEEM, points)
         return Decision(points, details)
 
-    return Operation(
-        REDEEM, reference, points, details, _locked_customer(tenant, customer_id), decide, actor
-    )
+    return Operation(REDEEM, reference, points, details, _held(account), decide, actor)
 
 
 def earn_operation(
-    tenant: Tenant,
-    customer_id: int,
+    account: dict,
     purchase: Purchase,
     reference: str,
     details: dict,
     actor: Actor,
-    programme=None,
+    programme,
 ) -> Operation:
-    """The Operation of ``earn_points`` for a bill, for a customer known by id (a Toast
-    ACCRUE): the programme in force (``programme``, when the caller read it in the same
-    transaction) computes the points and is stored with them."""
+    """The Operation of ``earn_points`` for a bill, for a customer whose balance row the
+    caller locked in this transaction (``account``): a Toast ACCRUE. ``programme``, read in
+    the same transaction, computes the points and is stored with them."""
     stored = {**details, "purchase": asdict(purchase)}
 
-    def decide(cur, _account: dict) -> Decision:
-        in_force = current_programme(cur, tenant) if programme is None else programme
-        calculation = rules.points_for_purchase(in_force, purchase)
+    def decide(_cur, _held_account: dict) -> Decision:
+        calculation = rules.points_for_purchase(programme, purchase)
         points = calculation.points
         return Decision(
-            points, {**stored, "programme": calculation.as_details()}, _expiry(in_force, points)
+            points, {**stored, "programme": calculation.as_details()}, _expiry(programme, points)
         )
 
-    return Operation(
-        EARN, reference, None, stored, _locked_customer(tenant, customer_id), decide, actor
-    )
+    return Operation(EARN, reference, None, stored, _held(account), decide, actor)

@@ -266,6 +266,16 @@ def _customer_id(cur, tenant: Tenant, identifier: str) -> int:
     return customer_id
 
 
+def _locked_account(cur, tenant: Tenant, identifier: str) -> dict:
+    """The balance row of the identifier's customer, locked, with their name."""
+    account = balances.lock_by_identifier(cur, tenant.id, identifier)
+    if account is None:
+        raise ToastError(
+            "ERROR_ACCOUNT_INVALID", "No loyalty account has this loyaltyIdentifier.", 404
+        )
+    return account
+
+
 def _national_phone(e164: str) -> str:
     # Toast shows and sends phones as the national number's digits ("5551239876").
     return phonenumbers.national_significant_number(phonenumbers.parse(e164))
@@ -335,9 +345,9 @@ def _signup(conn, restaurant: Restaurant, guid: str, info: dict, now) -> Answer:
         raise invalid_input(f"signupTransactionInformation.phone: {exc.detail}") from exc
 
     def work(cur) -> Answer:
-        stored = stored_transactions.get(cur, tenant.id, guid, "")
+        stored = stored_transactions.response_of(cur, tenant.id, guid, "")
         if stored:
-            return Answer(200, stored["response"])
+            return Answer(200, stored)
         if customers.find_by_phone(cur, tenant.id, e164):
             raise ToastError("ERROR_ALREADY_REGISTERED", "This phone number is enrolled already.")
         customer = enrol(cur, tenant, e164, None)
@@ -423,17 +433,17 @@ def _redeem(conn, restaurant: Restaurant, guid: str, info: dict, now) -> Answer:
     customer_ids: list[int] = []
 
     def work(cur, apply) -> Answer:
-        stored = stored_transactions.get(cur, tenant.id, guid, identifier)
+        stored = stored_transactions.response_of(cur, tenant.id, guid, identifier)
         if stored:
-            return Answer(200, stored["response"])
-        customer_id = _customer_id(cur, tenant, identifier)
+            return Answer(200, stored)
+        account = _locked_account(cur, tenant, identifier)
+        customer_id = account["customer_id"]
         customer_ids[:] = [customer_id]
-        account = balances.lock(cur, tenant.id, customer_id)
         rewards = rewards_of(cur, tenant)
         digits = minor_digits(current_programme(cur, tenant).currency)
         ranked = sort_redemptions(account["points_balance"], rewards, redemptions)
         taken, ledger_ids, rejected, outcomes = {}, [], list(ranked.rejected), []
-        balance = account["points_balance"]
+        held, balance = account, account["points_balance"]
         for redemption, reward in ranked.applied:
             discount = redemption.get("appliedDiscountGuid") or redemption.get(
                 "multiItemDiscountGuid"
@@ -448,13 +458,14 @@ def _redeem(conn, restaurant: Restaurant, guid: str, info: dict, now) -> Answer:
                 "toast": _toast_details(restaurant, guid, check_guid, discount),
             }
             operation = points_domain.redeem_operation(
-                tenant, customer_id, reward.points, f"toast:{guid}:{discount}", details, actor
+                held, reward.points, f"toast:{guid}:{discount}", details, actor
             )
             try:
                 outcome = apply(operation)
             except (InsufficientPoints, TransactionReferenceReused) as exc:
                 rejected.append((redemption, exc.detail))
                 continue
+            held = points_domain.account_after(outcome)
             balance = outcome["points_balance"]
             ledger_ids.append(outcome["transaction_id"])
             outcomes.append(outcome)
@@ -466,11 +477,10 @@ def _redeem(conn, restaurant: Restaurant, guid: str, info: dict, now) -> Answer:
                 "reversed": False,
                 "redemption": _applied(redemption, reward, digits),
             }
-        customer = customers.get(cur, tenant.id, customer_id)
         body = _accepted(
             {
                 "checkResponse": {
-                    "accountInfo": _account_info(identifier, customer, balance),
+                    "accountInfo": _account_info(identifier, account, balance),
                     "appliedRedemptions": [t["redemption"] for t in taken.values()],
                     "rejectedRedemptions": _rejected(rejected),
                     "userMessage": f"{balance} points left",
@@ -572,11 +582,11 @@ def _accrue(conn, restaurant: Restaurant, guid: str, info: dict, now) -> Answer:
     check_guid = check.get("guid")
 
     def work(cur, apply) -> Answer:
-        stored = stored_transactions.get(cur, tenant.id, guid, identifier)
+        stored = stored_transactions.response_of(cur, tenant.id, guid, identifier)
         if stored:
-            return Answer(200, stored["response"])
-        customer_id = _customer_id(cur, tenant, identifier)
-        balances.lock(cur, tenant.id, customer_id)  # one customer's accruals one at a time
+            return Answer(200, stored)
+        account = _locked_account(cur, tenant, identifier)  # their accruals one at a time
+        customer_id = account["customer_id"]
         earlier = check_guid and stored_transactions.unreversed_accrual(cur, tenant.id, check_guid)
         if earlier:
             # Toast retries a failed ACCRUE under a new GUID: the same answer, nothing credited.
@@ -590,7 +600,7 @@ def _accrue(conn, restaurant: Restaurant, guid: str, info: dict, now) -> Answer:
         purchase = eligible_purchase(check, programme.currency)
         details = {"toast": _toast_details(restaurant, guid, check_guid)}
         operation = points_domain.earn_operation(
-            tenant, customer_id, purchase, f"toast:{guid}", details, actor, programme
+            account, purchase, f"toast:{guid}", details, actor, programme
         )
         try:
             outcome = apply(operation)
@@ -599,13 +609,11 @@ def _accrue(conn, restaurant: Restaurant, guid: str, info: dict, now) -> Answer:
             balance, outcomes = outcome["points_balance"], [outcome]
         except NoEarnRule:
             ledger_ids, message = [], "This programme earns no points from a bill."
-            outcomes = []
-            balance = balances.lock(cur, tenant.id, customer_id)["points_balance"]
-        customer = customers.get(cur, tenant.id, customer_id)
+            balance, outcomes = account["points_balance"], []
         body = _accepted(
             {
                 "checkResponse": {
-                    "accountInfo": _account_info(identifier, customer, balance),
+                    "accountInfo": _account_info(identifier, account, balance),
                     "userMessage": message,
                 }
             }
@@ -631,9 +639,9 @@ def _reverse(conn, restaurant: Restaurant, guid: str, info: dict, now) -> Answer
         return ToastError("ERROR_TRANSACTION_CANNOT_BE_REVERSED", message)
 
     def work(cur, apply) -> Answer:
-        stored = stored_transactions.get(cur, tenant.id, guid, identifier)
+        stored = stored_transactions.response_of(cur, tenant.id, guid, identifier)
         if stored:
-            return Answer(200, stored["response"])
+            return Answer(200, stored)
         found = stored_transactions.by_guid(cur, tenant.id, target_guid)
         target = next((t for t in found if t["loyalty_identifier"] == identifier), None)
         if target is None and found:  # the guest's identifier was transferred since
@@ -708,9 +716,9 @@ def _transfer(conn, restaurant: Restaurant, guid: str, info: dict, now) -> Answe
     old, new = info["fromLoyaltyIdentifier"], info["toLoyaltyIdentifier"]
 
     def work(cur) -> Answer:
-        stored = stored_transactions.get(cur, tenant.id, guid, old)
+        stored = stored_transactions.response_of(cur, tenant.id, guid, old)
         if stored:
-            return Answer(200, stored["response"])
+            return Answer(200, stored)
         account = loyalty_identifiers.lock(cur, tenant.id, old)
         if account is None:
             raise ToastError("ERROR_INVALID_TRANSFER", "fromLoyaltyIdentifier names no account.")

@@ -43,6 +43,21 @@ def lock(cur, tenant_id: int, customer_id: int) -> dict | None:
     )
 
 
+def lock_by_identifier(cur, tenant_id: int, identifier: str) -> dict | None:
+    """The balance row of the tenant's customer with this Toast loyaltyIdentifier, locked (see
+    ``lock``), with the customer's ``name``: one round trip. Only the balance row is locked
+    (a locking read does not lock the rows its subqueries read)."""
+    return fetch_one(
+        cur,
+        f"SELECT {LOCKED_COLUMNS}, "
+        "(SELECT name FROM customers WHERE customers.id = customer_id) AS name "
+        "FROM customer_loyalty_points WHERE tenant_id = %s AND customer_id = "
+        "(SELECT customer_id FROM loyalty_identifiers WHERE tenant_id = %s AND identifier = %s) "
+        "FOR UPDATE",
+        (tenant_id, tenant_id, identifier),
+    )
+
+
 def lock_many(cur, tenant_id: int, customer_ids: list[int]) -> list[dict]:
     """The tenant's balance rows of ``customer_ids``, locked in id order (as ``lock``; one
     order for every batch, so two batches never deadlock)."""

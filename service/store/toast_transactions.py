@@ -19,15 +19,15 @@ def _decode(row: dict | None) -> dict | None:
     return row
 
 
-def get(cur, tenant_id: int, guid: str, identifier: str) -> dict | None:
-    return _decode(
-        fetch_one(
-            cur,
-            f"SELECT {COLUMNS} FROM toast_transactions "
-            "WHERE tenant_id = %s AND transaction_guid = %s AND loyalty_identifier = %s",
-            (tenant_id, guid, identifier),
-        )
+def response_of(cur, tenant_id: int, guid: str, identifier: str) -> dict | None:
+    """The answer stored for this transaction (GUID and loyaltyIdentifier); None when new."""
+    row = fetch_one(
+        cur,
+        "SELECT response FROM toast_transactions "
+        "WHERE tenant_id = %s AND transaction_guid = %s AND loyalty_identifier = %s",
+        (tenant_id, guid, identifier),
     )
+    return json.loads(row["response"]) if row else None
 
 
 def by_guid(cur, tenant_id: int, guid: str) -> list[dict]:
@@ -42,11 +42,13 @@ def by_guid(cur, tenant_id: int, guid: str) -> list[dict]:
 
 
 def unreversed_accrual(cur, tenant_id: int, check_guid: str) -> dict | None:
-    """The first ACCRUE of this check not reversed since (a retry under a new GUID is it)."""
+    """The first ACCRUE of this check not reversed since (a retry under a new GUID is it):
+    its ``ledger_ids`` and ``response``."""
     return _decode(
         fetch_one(
             cur,
-            f"SELECT {COLUMNS} FROM toast_transactions WHERE tenant_id = %s AND check_guid = %s "
+            "SELECT ledger_ids, redemptions, response FROM toast_transactions "
+            "WHERE tenant_id = %s AND check_guid = %s "
             "AND transaction_type = 'LOYALTY_ACCRUE' AND reversed_at IS NULL "
             "ORDER BY created_at LIMIT 1",
             (tenant_id, check_guid),
