@@ -72,10 +72,10 @@ def to_minor(amount: Decimal, digits: int) -> int:
     return int((Decimal(amount).scaleb(digits)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def to_major(minor: int, digits: int) -> float:
-    """Minor units as the number Toast reads (500 GBP: 5.0). Toast's schema has a JSON
-    number; the float's shortest repr writes exactly the decimal (12.34), never 12.3399..."""
-    return float(Decimal(minor).scaleb(-digits))
+def to_major(minor: int, digits: int) -> Decimal:
+    """Minor units as the exact decimal of major units Toast reads (500 GBP: 5.00; 500 JPY:
+    500), written as a JSON number by ``toast_json``."""
+    return Decimal(minor).scaleb(-digits)
 
 
 def eligible_purchase(check: dict, currency: str) -> Purchase:
@@ -376,22 +376,11 @@ def _offers(rewards: dict[str, Reward], balance: int, digits: int) -> list[dict]
 
 
 def _applied(redemption: dict, reward: Reward, digits: int) -> dict:
-    return {**_as_sent(redemption), "amount": to_major(reward.amount_minor, digits)}
-
-
-def _as_sent(value):
-    """A redemption as Toast sent it, its Decimals (as parsed) back to JSON numbers."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dict):
-        return {k: _as_sent(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_as_sent(v) for v in value]
-    return value
+    return {**redemption, "amount": to_major(reward.amount_minor, digits)}
 
 
 def _rejected(pairs: list) -> list[dict]:
-    return [{"redemption": _as_sent(r), "message": message} for r, message in pairs]
+    return [{"redemption": r, "message": message} for r, message in pairs]
 
 
 def _inquire(conn, restaurant: Restaurant, _guid, info: dict, _now) -> Answer:
@@ -504,7 +493,7 @@ def _redeem(conn, restaurant: Restaurant, guid: str, info: dict, now) -> Answer:
                 "restaurant_guid": restaurant.guid,
                 "check_guid": check_guid,
                 "customer_id": customer_ids[0] if customer_ids else None,
-                "redemptions": [_as_sent(r) for r in redemptions],
+                "redemptions": redemptions,
                 "created_at": now,
             }
         ) from error

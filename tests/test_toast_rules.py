@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from service import toast_json
 from service.rewards import Reward, sort_redemptions
 from service.toast import eligible_purchase, to_major, to_minor
 
@@ -32,9 +33,17 @@ def test_major_units_become_minor_units_half_up(amount, digits, minor):
     assert to_minor(Decimal(amount), digits) == minor
 
 
-def test_minor_units_are_written_as_toast_reads_them():
-    assert (to_major(500, 2), to_major(1234, 2), to_major(7, 0)) == (5.0, 12.34, 7.0)
-    assert repr(to_major(1999, 2)) == "19.99"
+def test_minor_units_become_exact_decimal_major_units_never_floats():
+    amounts = [to_major(500, 2), to_major(1234, 2), to_major(7, 0), to_major(1235, 3)]
+    assert all(isinstance(a, Decimal) for a in amounts)
+    assert [str(a) for a in amounts] == ["5.00", "12.34", "7", "1.235"]
+
+
+def test_toasts_json_writes_money_as_exact_numbers_and_reads_it_back_exactly():
+    body = {"amount": to_major(500, 2), "yen": to_major(500, 0), "big": to_major(10**17 + 1, 2)}
+    text = toast_json.dumps(body)
+    assert text == '{"amount": 5.00, "yen": 500, "big": 1000000000000000.01}'
+    assert toast_json.loads(text) == body
 
 
 def _decimal(value):

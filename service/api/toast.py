@@ -12,12 +12,12 @@ the body (ERROR_INVALID_INPUT_PROPERTIES): a request without a valid key learns 
 import logging
 from decimal import Decimal
 
-from flask import Response, g, json, request
+from flask import Response, g, request
 from flask.views import MethodView
 from marshmallow import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import toast
+from .. import toast, toast_json
 from ..db import close_conn, get_conn
 from ..exceptions import DatabaseBusy, DatabaseUnavailable, OutcomeUnknown
 from ..points import utc_now
@@ -84,7 +84,7 @@ def _larger_bodies():
 
 
 def _answer(status: int, body: dict) -> Response:
-    return Response(json.dumps(body), status=status, mimetype="application/json")
+    return Response(toast_json.dumps(body), status=status, mimetype="application/json")
 
 
 def _error(code: str, message: str, status: int = 400) -> Response:

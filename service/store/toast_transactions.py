@@ -1,8 +1,7 @@
 """SQL for ``toast_transactions`` (what each Toast transaction did, and answered) and
 ``toast_unknown_outcomes`` (REDEEMs whose commit's outcome was lost)."""
 
-import json
-
+from .. import toast_json
 from ..db import fetch_all, fetch_one
 
 COLUMNS = (
@@ -15,7 +14,7 @@ def _decode(row: dict | None) -> dict | None:
     if row is not None:
         for column in ("ledger_ids", "redemptions", "response"):
             if isinstance(row[column], str | bytes):
-                row[column] = json.loads(row[column])
+                row[column] = toast_json.loads(row[column])
     return row
 
 
@@ -27,7 +26,7 @@ def response_of(cur, tenant_id: int, guid: str, identifier: str) -> dict | None:
         "WHERE tenant_id = %s AND transaction_guid = %s AND loyalty_identifier = %s",
         (tenant_id, guid, identifier),
     )
-    return json.loads(row["response"]) if row else None
+    return toast_json.loads(row["response"]) if row else None
 
 
 def by_guid(cur, tenant_id: int, guid: str) -> list[dict]:
@@ -69,9 +68,9 @@ def insert(cur, tenant_id: int, row: dict) -> None:
             row["restaurant_guid"],
             row.get("check_guid"),
             row.get("customer_id"),
-            json.dumps(row.get("ledger_ids") or []),
-            None if row.get("redemptions") is None else json.dumps(row["redemptions"]),
-            json.dumps(row["response"]),
+            toast_json.dumps(row.get("ledger_ids") or []),
+            None if row.get("redemptions") is None else toast_json.dumps(row["redemptions"]),
+            toast_json.dumps(row["response"]),
             row["created_at"],
         ),
     )
@@ -81,7 +80,7 @@ def set_redemptions(cur, tenant_id: int, guid: str, identifier: str, redemptions
     cur.execute(
         "UPDATE toast_transactions SET redemptions = %s "
         "WHERE tenant_id = %s AND transaction_guid = %s AND loyalty_identifier = %s",
-        (json.dumps(redemptions), tenant_id, guid, identifier),
+        (toast_json.dumps(redemptions), tenant_id, guid, identifier),
     )
 
 
@@ -105,7 +104,7 @@ def insert_unknown_outcome(cur, tenant_id: int, row: dict) -> None:
             row["restaurant_guid"],
             row.get("check_guid"),
             row.get("customer_id"),
-            json.dumps(row["redemptions"]),
+            toast_json.dumps(row["redemptions"]),
             row["created_at"],
         ),
     )
@@ -128,5 +127,5 @@ def unknown_outcomes(cur, tenant_id: int, limit: int) -> list[dict]:
     for row in rows:
         for column in ("redemptions", "stored_redemptions", "stored_ledger_ids"):
             if isinstance(row[column], str | bytes):
-                row[column] = json.loads(row[column])
+                row[column] = toast_json.loads(row[column])
     return rows
