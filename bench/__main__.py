@@ -12,6 +12,9 @@
 - at 8 and at 32 connections, each baseline measured right before AND right after what it is
   compared with, in BENCH_ROUNDS rounds (default 3) of which the median is reported (the
   machine is shared and noisy: the ratios are the targets, not the absolute figures);
+- Toast terminals (bench/toast.py, also ``make bench-toast``): ACCRUE and REDEEM at 16
+  concurrent terminals, back to back and paced, p50/p99 per transaction against issue 20's
+  50 ms, beside the same work through the POS API;
 - memory of the service's gunicorn master and workers;
 - POS lookup p95 idle and under a sign-in flood (bench/signin_flood.py).
 
@@ -40,6 +43,7 @@ from tests.harness import database_url, throwaway_database
 from tests.helpers import sign_in
 
 from . import baselines, wrk
+from . import toast as bench_toast
 from .loader import BULK_EARN_PREFIX, PROGRAMME, load_customers, load_earns, national
 from .report import Load, Ratio, print_loads, print_machine_load, print_ratios
 from .server import gunicorn
@@ -257,6 +261,9 @@ def measure(settings, tenant, key: str) -> None:
             print(f"returns: {returned[0]:,} requests went round {RETURN_EARNS:,} earns more than "
                   "twice (BENCH_RETURN_EARNS): some were refused, 409")  # fmt: skip
 
+        # Toast terminals (issue 20), a tenant of their own: bench/toast.py.
+        toast_report = bench_toast.measure(api.url, bench_toast.seed(settings))
+
         finished = api.memory()
         # Last: the flood's wrong sign-ins trip the per-address sign-in limit.
         phones = [national(n) for n in range(min(CUSTOMERS, 200))]
@@ -275,6 +282,7 @@ def measure(settings, tenant, key: str) -> None:
         per_run = " ".join(str(x.unexpected) for x in runs)
         print(f"non-2xx, {label}: {sum(x.unexpected for x in runs)} in {len(runs)} runs "
               f"({per_run}; at {', '.join(str(c) for c in CONNECTIONS)} connections)")  # fmt: skip
+    print("\n".join(toast_report))
     print(describe_signin_flood(flood))
     print(f"memory, gunicorn master + {started.processes - 1} workers: "
           f"RSS {started.rss_mb:.0f} MB (PSS {started.pss_mb:.0f} MB) at start, "

@@ -9,8 +9,12 @@ cost nothing. The child drives the app through Flask's test client and sets up t
 functions every version of the service has, so the same script measures an older checkout
 (``--service-root``) for a before/after comparison.
 
-    python -m bench.instructions [--requests 300] [--kinds baseline,lookup,poll,redeem]
+    python -m bench.instructions [--requests 300] [--kinds baseline,lookup,poll,redeem,...]
                                  [--service-root PATH]
+
+Kinds: baseline (bare Flask), lookup, poll (unchanged, 304), redeem, earn_bill (an earn from
+a bill under the benches' programme), toast_accrue and toast_redeem (a Toast terminal's ACCRUE
+of the same bill, REDEEM of a £2 reward).
 """
 
 import argparse
@@ -24,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-KINDS = ("baseline", "lookup", "poll", "redeem")
+KINDS = ("baseline", "lookup", "poll", "redeem", "earn_bill", "toast_accrue", "toast_redeem")
 ROOT = Path(__file__).resolve().parent.parent
 WARM_UP = 50
 CUSTOMERS = 1000
@@ -118,6 +122,8 @@ def _service_requests(kind: str):
             ),
             cleanup,
         )
+    if kind in ("earn_bill", "toast_accrue", "toast_redeem"):
+        return _programme_requests(kind, settings, tenant, client, pos, phones), cleanup
     token = client.post(
         "/api/admin/session",
         json={"tenant": "instr", "email": "admin@instr.test", "password": "a long password"},
@@ -127,6 +133,59 @@ def _service_requests(kind: str):
     etag = client.get("/api/admin/customers", headers=admin_headers).headers["ETag"]
     admin_headers["If-None-Match"] = etag
     return (lambda _i: client.get("/api/admin/customers", headers=admin_headers), cleanup)
+
+
+def _programme_requests(kind: str, settings, tenant, client, pos: dict, phones: list[str]):
+    """Earns from a £23.40 bill at the till, or a Toast terminal's ACCRUE of the same check or
+    REDEEM of a £2 reward, each for the next customer under new references."""
+    import uuid
+
+    from bench.loader import PROGRAMME
+    from service import toast
+    from service.db import connect
+    from service.programme import set_programme
+    from service.rewards import set_rewards
+
+    conn = connect(settings)
+    set_programme(conn, tenant, PROGRAMME, "bench")
+    set_rewards(conn, tenant, [{"id": "off2", "name": "£2 off", "points": 200,
+                                "amount_minor": 200}])  # fmt: skip
+    restaurant = str(uuid.uuid4())
+    key = toast.connect_restaurant(conn, tenant, restaurant, None)
+    with conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO loyalty_identifiers (tenant_id, identifier, customer_id) "
+            "SELECT tenant_id, CONCAT('i', phone), id FROM customers WHERE tenant_id = %s",
+            (tenant.id,),
+        )
+    conn.commit()
+    conn.close()
+    if kind == "earn_bill":
+        return lambda i: client.post(
+            "/api/customer/loyalty/earn",
+            json={"phone": phones[i % CUSTOMERS], "transaction_reference": f"b-{i}",
+                  "purchase": {"total_minor": 2340, "currency": "GBP", "excluded_minor": 0}},
+            headers=pos,
+        )  # fmt: skip
+    toast_kind = "LOYALTY_ACCRUE" if kind == "toast_accrue" else "LOYALTY_REDEEM"
+
+    def one(i):
+        check = {"guid": f"check-{i}", "selections": [{
+            "guid": f"sel-{i}", "price": 23.40, "tax": 0.0, "taxInclusion": "NOT_INCLUDED",
+            "voided": False, "deferred": False}]}  # fmt: skip
+        information = {"loyaltyIdentifier": f"i{phones[i % CUSTOMERS]}", "check": check}
+        if toast_kind == "LOYALTY_REDEEM":
+            information["redemptions"] = [
+                {"identifier": "off2", "appliedDiscountGuid": f"d-{i}", "amount": 2.0}
+            ]
+        return client.post(
+            "/api/integrations/toast",
+            json={"toastTransactionType": toast_kind, "checkTransactionInformation": information},
+            headers={"Authorization": key, "Toast-Restaurant-External-ID": restaurant,
+                     "Toast-Transaction-Type": toast_kind, "Toast-Transaction-GUID": f"g-{i}"},
+        )  # fmt: skip
+
+    return one
 
 
 VALGRIND = shutil.which("valgrind") or "valgrind"

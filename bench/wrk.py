@@ -123,6 +123,71 @@ end
 )
 
 
+# Toast terminals (POST /api/integrations/toast, Toast's headers and bodies): a paid check's
+# LOYALTY_ACCRUE and a LOYALTY_REDEEM of the reward "off2" in turn, each to the next customer
+# (identifier "bench-" + the loader's phone) under new GUIDs: <run>-<wrk thread>-<counter>.
+# The key and Toast-Restaurant-External-ID come as wrk's -H headers.
+TOAST = (
+    EXPECT_2XX
+    + r"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+
+function request()
+  local n = next_customer()
+  local guid = string.format("%s-%d-%d", run_id, id, counter)
+  local check = string.format('{"guid": "check-%s", "selections": [{"guid": "sel-%s", '
+    .. '"price": 23.40, "tax": 0.0, "taxInclusion": "NOT_INCLUDED", "voided": false, '
+    .. '"deferred": false}]}', guid, guid)
+  local kind, extra = "LOYALTY_ACCRUE", ""
+  if counter % 2 == 0 then
+    kind = "LOYALTY_REDEEM"
+    extra = string.format(', "redemptions": [{"identifier": "off2", '
+      .. '"appliedDiscountGuid": "disc-%s", "amount": 2.00}]', guid)
+  end
+  local body = string.format('{"toastTransactionType": "%s", "checkTransactionInformation": '
+    .. '{"loyaltyIdentifier": "bench-+447900%06d", "check": %s%s}}', kind, n, check, extra)
+  local headers = {}  -- wrk.format takes these instead of wrk.headers (-H): both, then
+  for name, value in pairs(wrk.headers) do headers[name] = value end
+  headers["Toast-Transaction-Type"] = kind
+  headers["Toast-Transaction-GUID"] = guid
+  return wrk.format(nil, "/api/integrations/toast", headers, body)
+end
+"""
+)
+
+# The same work as TOAST through the POS API, its baseline: earn from a £23.40 bill and redeem
+# 200 points in turn, each to the next customer, each a new transaction_reference.
+TILL_LIKE_TOAST = (
+    EXPECT_2XX
+    + r"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+
+function request()
+  local n = next_customer()
+  local reference = string.format("%s-%d-%d", run_id, id, counter)
+  if counter % 2 == 0 then
+    return wrk.format(nil, "/api/customer/loyalty/redeem", nil, string.format(
+      '{"phone": "+447900%06d", "points": 200, "transaction_reference": "%s"}', n, reference))
+  end
+  return wrk.format(nil, "/api/customer/loyalty/earn", nil, string.format(
+    '{"phone": "+447900%06d", "purchase": {"total_minor": 2340, "currency": "GBP", '
+    .. '"excluded_minor": 0}, "transaction_reference": "%s"}', n, reference))
+end
+"""
+)
+
+
+def paced(scenario: str, mean_think_ms: int) -> str:
+    """``scenario`` with a think time after each answer, drawn uniformly from 0 to twice
+    ``mean_think_ms`` (each connection then sends as a terminal does: not back to back, and
+    not all in step with each other)."""
+    return scenario + (
+        "\nfunction delay()\n  return math.random(0, " + str(2 * int(mean_think_ms)) + ")\nend\n"
+    )
+
+
 def returns(earn_prefix: str, returned_minor: int) -> str:
     """Returns at the till: each request returns ``returned_minor`` of a different earn, the
     one with reference ``<earn_prefix><n>`` (n from ``next_customer()``: pass the number of
