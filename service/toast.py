@@ -257,23 +257,20 @@ def _store(cur, restaurant: Restaurant, kind: str, guid: str, identifier, now, *
         raise
 
 
+def _found(account, what: str = "has this loyaltyIdentifier"):
+    """``account`` (a customer id or row) when it is there; else ERROR_ACCOUNT_INVALID, 404."""
+    if account is None:
+        raise ToastError("ERROR_ACCOUNT_INVALID", f"No loyalty account {what}.", 404)
+    return account
+
+
 def _customer_id(cur, tenant: Tenant, identifier: str) -> int:
-    customer_id = loyalty_identifiers.customer_of(cur, tenant.id, identifier)
-    if customer_id is None:
-        raise ToastError(
-            "ERROR_ACCOUNT_INVALID", "No loyalty account has this loyaltyIdentifier.", 404
-        )
-    return customer_id
+    return _found(loyalty_identifiers.customer_of(cur, tenant.id, identifier))
 
 
 def _locked_account(cur, tenant: Tenant, identifier: str) -> dict:
     """The balance row of the identifier's customer, locked, with their name."""
-    account = balances.lock_by_identifier(cur, tenant.id, identifier)
-    if account is None:
-        raise ToastError(
-            "ERROR_ACCOUNT_INVALID", "No loyalty account has this loyaltyIdentifier.", 404
-        )
-    return account
+    return _found(balances.lock_by_identifier(cur, tenant.id, identifier))
 
 
 def _national_phone(e164: str) -> str:
@@ -321,8 +318,7 @@ def _search(conn, restaurant: Restaurant, _guid, info: dict, _now) -> Answer:
         # No e-mail is kept (customers are known by phone): an e-mail search finds nobody.
         page = list_customers(conn, tenant, words, MAX_SEARCH_RESULTS) if words else None
         cards = page["items"] if page else []
-    if not cards:
-        raise ToastError("ERROR_ACCOUNT_INVALID", "No loyalty account matches.", 404)
+    _found(cards or None, "matches")
 
     def identifiers(cur) -> dict[int, str]:
         return {c["customer_id"]: _identifier_of(cur, tenant, c["customer_id"]) for c in cards}
