@@ -287,8 +287,10 @@ def recover_position(node: int, timeout: float = 120, grace: float = 10) -> str 
 
     ``mariadbd --wsrep-recover`` logs the position, then shuts down. In CI (2026-12) one such run,
     after a kill -9 under 16 writing tills, had not exited after 120 s, and the node never
-    restarted. So once the position is logged the process gets ``grace`` seconds to exit and is
-    then killed: its one job is done, and the node's real start repeats the crash recovery.
+    restarted (its log was not kept). So once the position is logged the process gets
+    ``grace`` seconds to exit and is then killed: its one job is done, and the node's real
+    start repeats the crash recovery. If it logs none within ``timeout`` it is killed too, its
+    log is printed, and None is returned.
     """
     log = node_dir(node) / "wsrep-recover.log"
     log.unlink(missing_ok=True)
@@ -307,9 +309,12 @@ def recover_position(node: int, timeout: float = 120, grace: float = 10) -> str 
     finally:
         if process.poll() is None:
             say(f"node {node}: --wsrep-recover had not exited; killed it (log: {log})")
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)  # its session: nothing it started lingers
         process.wait()
     found = logged_positions(log)
+    if not found:
+        tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
+        say(f"node {node}: no position recovered; Galera decides (a full SST). Log:\n{tail}")
     return found[-1] if found else None
 
 

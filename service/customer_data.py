@@ -4,6 +4,8 @@ The export is one document: the customer, its balance, every ledger row, every o
 event about it. The erasure replaces the phone and the name wherever they are kept (the
 customer, its balance row, every ledger row's phone, reference and details, the outbox
 payloads and the deliveries' errors, the search terms) by the pseudonym ``erased-<id>``,
+deletes the customer's Toast loyaltyIdentifier and the guest's details (``accountInfo``)
+from the Toast answers kept for replays,
 forfeits the balance with an explicit ``forfeit_points`` row (so the ledger still verifies
 and the points report still reconciles), and keeps who erased whom, when and why
 (``erasures``, without the phone). All in one transaction; the phone may then enrol again as
@@ -18,7 +20,7 @@ from .db import run_in_transaction, run_query
 from .exceptions import CustomerNotFound
 from .points import Decision, _record, utc_now
 from .rules import FORFEIT
-from .store import balances, erasures, ledger
+from .store import balances, erasures, ledger, loyalty_identifiers, toast_transactions
 from .store import customers as customer_rows
 from .store import webhooks as webhook_rows
 from .tenancy import Tenant
@@ -52,6 +54,11 @@ def pseudonym(customer_id: int) -> str:
         if len(text) <= 16:
             return text
     return f"x:{_base36(customer_id)}"
+
+
+def is_pseudonym(phone: str) -> bool:
+    """Whether a stored phone is an erased customer's pseudonym (never E.164: no ``+``)."""
+    return not phone.startswith("+")
 
 
 def _base36(number: int) -> str:
@@ -130,6 +137,10 @@ def erase_customer(conn, tenant: Tenant, customer_id: int, reason: str, actor: A
             if payload != event["payload"]:
                 webhook_rows.rewrite_event(cur, event["id"], payload)
         webhook_rows.clear_delivery_errors(cur, [event["id"] for event in events])
+        # Toast: the identifier no longer finds anyone; the answers kept for replays lose the
+        # guest's name and phone (their accountInfo).
+        loyalty_identifiers.delete_for_customer(cur, customer_id)
+        toast_transactions.forget_account_info(cur, tenant.id, customer_id)
         # The balance goes with the identity: an explicit row, written with the pseudonym.
         forfeited = account["points_balance"]
         decision = Decision(forfeited, {"reason": "erasure"})

@@ -29,6 +29,7 @@ import pymysql
 from . import points as points_domain
 from .actors import TOAST, Actor
 from .auth import CREDENTIAL_CACHE_SECONDS, KnownCredentials
+from .customer_data import is_pseudonym
 from .customer_list import list_customers
 from .customers import enrol
 from .db import run_in_transaction, run_query
@@ -269,8 +270,11 @@ def _customer_id(cur, tenant: Tenant, identifier: str) -> int:
 
 
 def _locked_account(cur, tenant: Tenant, identifier: str) -> dict:
-    """The balance row of the identifier's customer, locked, with their name."""
-    return _found(balances.lock_by_identifier(cur, tenant.id, identifier))
+    """The balance row of the identifier's customer, locked, with their name. A customer
+    erased while this waited for the lock is no account (the row, read once locked, has the
+    pseudonym; the name, read as the statement began, is not used then)."""
+    account = balances.lock_by_identifier(cur, tenant.id, identifier)
+    return _found(None if account is None or is_pseudonym(account["phone"]) else account)
 
 
 def _national_phone(e164: str) -> str:
@@ -386,8 +390,8 @@ def _inquire(conn, restaurant: Restaurant, _guid, info: dict, _now) -> Answer:
         raise invalid_input("checkTransactionInformation.loyaltyIdentifier is required.")
 
     def read(cur):
-        customer_id = _customer_id(cur, tenant, identifier)
-        card = customers.card(cur, tenant.id, customer_id)
+        card = customers.card(cur, tenant.id, _customer_id(cur, tenant, identifier))
+        _found(None if card is None or is_pseudonym(card["phone"]) else card)
         return card, rewards_of(cur, tenant), current_programme(cur, tenant)
 
     card, rewards, programme = run_query(conn, read)
@@ -450,7 +454,8 @@ def _redeem(conn, restaurant: Restaurant, guid: str, info: dict, now) -> Answer:
             except (InsufficientPoints, TransactionReferenceReused) as exc:
                 rejected.append((redemption, exc.detail))
                 continue
-            held = points_domain.account_after(outcome)
+            if not outcome["replayed"]:  # a replay's totals are of its time; it wrote nothing
+                held = points_domain.account_after(outcome)
             balance = outcome["points_balance"]
             ledger_ids.append(outcome["transaction_id"])
             outcomes.append(outcome)

@@ -2,14 +2,19 @@
 /api/integrations/toast with Toast's published shapes (tests/fixtures/toast/)."""
 
 import json
+import threading
+import time
 import uuid
+from contextlib import closing
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from service import toast
-from service.db import run_query, transactions
+from service import customer_data, toast
+from service.actors import system
+from service.customer_data import erase_customer
+from service.db import connect, run_query, transactions
 from service.exceptions import OutcomeUnknown
 from service.locations import add_location
 from service.programme import set_programme
@@ -72,6 +77,23 @@ def rows(shop, operation_type=None):
 
     found = run_query(shop.conn, read)
     return [r for r in found if operation_type in (None, r["operation_type"])]
+
+
+def ledger_customer(shop) -> int:
+    """The id of the shop's customer with PHONE."""
+
+    def read(cur):
+        cur.execute(
+            "SELECT id FROM customers WHERE tenant_id = %s AND phone = %s", (shop.tenant.id, PHONE)
+        )
+        return cur.fetchone()["id"]
+
+    return run_query(shop.conn, read)
+
+
+def _stored_answers(cur, tenant_id: int) -> list[str]:
+    cur.execute("SELECT response FROM toast_transactions WHERE tenant_id = %s", (tenant_id,))
+    return [row["response"] for row in cur.fetchall()]
 
 
 def assert_toast_error(response, status: int, code: str) -> dict:
@@ -469,3 +491,96 @@ def test_accepted_answers_use_only_toasts_published_fields(restaurant, shop):
     for answer in answers:
         assert answer.status_code == 200 and answer.json["transactionStatus"] == "ACCEPT"
         _within(answer.json, published)
+
+
+# ---- what the review of the Toast path found -------------------------------------------
+
+
+def test_a_replayed_reward_in_a_redeem_leaves_the_next_reward_the_balance_as_it_is_now(
+    restaurant, shop
+):
+    """The replay's totals are those of its time: the next reward of the same REDEEM is
+    checked against the balance now (1,100 points here, not the 100 of then)."""
+    shop.add_customer(PHONE, points=300)
+    old = identifier_of(restaurant)
+    guid, first = str(uuid.uuid4()), redemption("off2")
+    assert restaurant.redeem(old, [first], guid).status_code == 200  # 300 -> 100
+    assert restaurant.accrue(old, simple_check(str(uuid.uuid4()), 1000.0)).status_code == 200
+    assert restaurant.transfer(old, "card-new").status_code == 200
+    again = restaurant.redeem("card-new", [first, redemption("off5")], guid)
+    assert again.status_code == 200, again.json
+    check = again.json["checkResponse"]
+    assert [r["identifier"] for r in check["appliedRedemptions"]] == ["off2", "off5"]
+    assert check["rejectedRedemptions"] == []
+    assert check["accountInfo"]["pointsBalance"] == "600"
+    assert balance(restaurant, "card-new") == 600
+
+
+def test_an_erased_guest_is_no_account_for_toast_and_their_stored_answers_forget_them(
+    restaurant, shop
+):
+    shop.add_customer(PHONE, points=800, name="Ann Smith")
+    identifier = identifier_of(restaurant)
+    assert restaurant.redeem(identifier, [redemption("off5")]).status_code == 200
+    assert restaurant.accrue(identifier, simple_check(str(uuid.uuid4()), 12.0)).status_code == 200
+    customer_id = ledger_customer(shop)
+    erase_customer(shop.conn, shop.tenant, customer_id, "asked by the guest", system("tests"))
+    for response in (
+        restaurant.inquire(identifier),
+        restaurant.redeem(identifier, [redemption("off2")]),
+        restaurant.accrue(identifier, simple_check(str(uuid.uuid4()), 12.0)),
+    ):
+        assert_toast_error(response, 404, "ERROR_ACCOUNT_INVALID")
+    stored = run_query(shop.conn, lambda cur: _stored_answers(cur, shop.tenant.id))
+    assert stored and all(
+        "Ann" not in text and "Smith" not in text and "7306506797" not in text for text in stored
+    )
+
+
+def test_a_redeem_waiting_on_an_erasure_answers_no_account(restaurant, shop, database, monkeypatch):
+    """An erasure holds the guest's balance row when the REDEEM arrives; the REDEEM waits,
+    then finds the guest erased: ERROR_ACCOUNT_INVALID, never their name, nothing taken."""
+    shop.add_customer(PHONE, points=800, name="Ann Smith")
+    identifier = identifier_of(restaurant)
+    customer_id = ledger_customer(shop)
+    locked, real_insert = threading.Event(), customer_data.erasures.insert
+
+    def slow_insert(cur, **row):  # the erasure's last statement: it holds the lock by now
+        locked.set()
+        time.sleep(1.0)
+        real_insert(cur, **row)
+
+    monkeypatch.setattr(customer_data.erasures, "insert", slow_insert)
+    with closing(connect(database)) as other:
+        erasure = threading.Thread(
+            target=erase_customer,
+            args=(other, shop.tenant, customer_id, "asked by the guest", system("tests")),
+        )
+        erasure.start()
+        assert locked.wait(10)
+        answer = restaurant.redeem(identifier, [redemption("off5")])  # waits for the erasure
+        erasure.join(30)
+    assert_toast_error(answer, 404, "ERROR_ACCOUNT_INVALID")
+    assert "Ann" not in answer.text
+    assert rows(shop, "redeem_points") == []
+
+
+def test_the_admin_sees_a_lost_redeems_amounts_exactly_as_toast_sent_them(
+    restaurant, shop, client, admin_headers, monkeypatch
+):
+    shop.add_customer(PHONE, points=800)
+    identifier = identifier_of(restaurant)
+    real_commit = transactions._commit
+
+    def lose_the_answer(conn):
+        real_commit(conn)
+        raise OutcomeUnknown("the answer to COMMIT was lost")
+
+    monkeypatch.setattr(transactions, "_commit", lose_the_answer)
+    sent = redemption("off5", amount=5.00)
+    assert restaurant.redeem(identifier, [sent]).status_code == 503
+    monkeypatch.setattr(transactions, "_commit", real_commit)
+    (item,) = client.get("/api/admin/toast/unknown-outcomes", headers=admin_headers(shop)).json[
+        "items"
+    ]
+    assert item["redemptions"][0]["amount"] == "5.0"  # exact, as a decimal string; never a float

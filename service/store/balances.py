@@ -46,11 +46,15 @@ def lock(cur, tenant_id: int, customer_id: int) -> dict | None:
 def lock_by_identifier(cur, tenant_id: int, identifier: str) -> dict | None:
     """The balance row of the tenant's customer with this Toast loyaltyIdentifier, locked (see
     ``lock``), with the customer's ``name``: one round trip. Only the balance row is locked
-    (a locking read does not lock the rows its subqueries read)."""
+    (a locking read does not lock the rows its subqueries read). The row is read as it is once
+    locked; the identifier and the name as they were when the statement began (READ
+    COMMITTED), before any wait for the lock: an erasure committed meanwhile shows in the row's
+    phone (the pseudonym), which the caller checks."""
     return fetch_one(
         cur,
         f"SELECT {LOCKED_COLUMNS}, "
-        "(SELECT name FROM customers WHERE customers.id = customer_id) AS name "
+        "(SELECT name FROM customers "
+        "WHERE customers.id = customer_loyalty_points.customer_id) AS name "
         "FROM customer_loyalty_points WHERE tenant_id = %s AND customer_id = "
         "(SELECT customer_id FROM loyalty_identifiers WHERE tenant_id = %s AND identifier = %s) "
         "FOR UPDATE",

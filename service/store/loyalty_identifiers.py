@@ -48,3 +48,7 @@ def rename(cur, tenant_id: int, old: str, new: str) -> int:
         (new, tenant_id, old),
     )
     return cur.rowcount
+
+
+def delete_for_customer(cur, customer_id: int) -> None:
+    cur.execute("DELETE FROM loyalty_identifiers WHERE customer_id = %s", (customer_id,))

@@ -55,6 +55,16 @@ def unreversed_accrual(cur, tenant_id: int, check_guid: str) -> dict | None:
     )
 
 
+def forget_account_info(cur, tenant_id: int, customer_id: int) -> None:
+    """Drop the guest's details (``checkResponse.accountInfo``: name, phone) from the
+    customer's stored answers (an erasure); a replay then answers without them."""
+    cur.execute(
+        "UPDATE toast_transactions SET response = JSON_REMOVE(response, "
+        "'$.checkResponse.accountInfo') WHERE tenant_id = %s AND customer_id = %s",
+        (tenant_id, customer_id),
+    )
+
+
 def insert(cur, tenant_id: int, row: dict) -> None:
     cur.execute(
         "INSERT INTO toast_transactions (tenant_id, transaction_guid, loyalty_identifier, "

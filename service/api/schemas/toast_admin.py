@@ -26,7 +26,10 @@ class UnknownOutcomeSchema(Schema):
     redemptions = fields.List(
         fields.Dict(),
         required=True,
-        metadata={"description": "The redemptions as Toast sent them (identifier = reward id)"},
+        metadata={
+            "description": "The redemptions as Toast sent them (identifier = reward id); "
+            'amounts as exact decimal strings ("5.00"), never floats'
+        },
     )
     committed = fields.Boolean(
         required=True,
