@@ -155,6 +155,9 @@ def _check_pos_key(conn, key: str | None) -> Till:
     row = run_query(conn, lambda cur: pos_keys.find_active(cur, parts[1]))
     if row is None or not hmac.compare_digest(row["secret_hash"], _hash_secret(parts[2])):
         raise Unauthorized("The POS key is unknown or revoked.")
+    # When the key was last used, for `pos-keys list`: written here, where the key is read
+    # from the database (at most every CREDENTIAL_CACHE_SECONDS per key and process).
+    run_in_transaction(conn, lambda cur: pos_keys.mark_used(cur, row["id"]))
     label = row["label"] or f"till {parts[1]}"
     actor = Actor(POS_KEY, row["id"], label, row["location_id"], row["location_code"])
     return Till(Tenant.from_row(row), actor)

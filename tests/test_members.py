@@ -341,14 +341,20 @@ def test_erasing_another_shops_customer_is_404(client, shop, make_shop, admin_he
     assert_problem(response, 404, "customer_not_found")
 
 
-def test_tenants_and_pos_keys_are_listed_without_any_secret(app, shop):
+def test_tenants_and_pos_keys_are_listed_without_any_secret(app, client, shop):
     runner = app.test_cli_runner()
     tenants = runner.invoke(args=["tenants", "list"])
     assert tenants.exit_code == 0 and shop.tenant.slug in tenants.output
+    prefix = shop.key.removeprefix("lpk_").split("_")[0]
+    unused = runner.invoke(args=["pos-keys", "list", shop.tenant.slug]).output
+    assert next(line for line in unused.splitlines() if prefix in line).split("\t")[4] == "—"
+    client.get("/api/loyalty/phone-lookup", query_string={"phone": "+447306506797"},
+               headers=shop.pos_headers)  # fmt: skip
     keys = runner.invoke(args=["pos-keys", "list", shop.tenant.slug])
     assert keys.exit_code == 0, keys.output
-    prefix = shop.key.removeprefix("lpk_").split("_")[0]
     assert prefix in keys.output and "tests" in keys.output
+    used = next(line for line in keys.output.splitlines() if prefix in line).split("\t")[4]
+    assert used.startswith(str(datetime.now(UTC).year)), used  # the till used it just now
     assert shop.key not in keys.output and shop.key.split("_")[-1] not in keys.output
 
 

@@ -45,11 +45,21 @@ def revoke_labelled(cur, tenant_id: int, label: str) -> int:
     return cur.rowcount
 
 
+def mark_used(cur, key_id: int) -> None:
+    """Record that the key was used now, unless that was recorded less than a minute ago."""
+    cur.execute(
+        "UPDATE pos_api_keys SET last_used_at = CURRENT_TIMESTAMP(6) WHERE id = %s "
+        "AND (last_used_at IS NULL OR last_used_at < CURRENT_TIMESTAMP(6) - INTERVAL 60 SECOND)",
+        (key_id,),
+    )
+
+
 def list_for_tenant(cur, tenant_id: int) -> list[dict]:
     """The tenant's keys, newest first: prefix, label, location, created, revoked (no hash)."""
     return fetch_all(
         cur,
-        "SELECT k.prefix, k.label, l.code AS location_code, k.created_at, k.revoked_at "
+        "SELECT k.prefix, k.label, l.code AS location_code, k.created_at, k.last_used_at, "
+        "k.revoked_at "
         "FROM pos_api_keys k LEFT JOIN locations l ON l.id = k.location_id "
         "WHERE k.tenant_id = %s ORDER BY k.id DESC",
         (tenant_id,),
