@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import logging
 import secrets
 import threading
 import time
@@ -15,10 +16,19 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .actors import ADMIN, POS_KEY, Actor
 from .db import run_in_transaction, run_query
-from .exceptions import SignInBusy, TenantNotFound, Unauthorized
+from .exceptions import (
+    DatabaseBusy,
+    DatabaseUnavailable,
+    OutcomeUnknown,
+    SignInBusy,
+    TenantNotFound,
+    Unauthorized,
+)
 from .identities import normalize_email
 from .store import admin_users, pos_keys
 from .tenancy import Tenant, get_tenant
+
+log = logging.getLogger(__name__)
 
 KEY_PREFIX = "lpk"
 ADMIN_TOKEN_SALT = "loyalty-admin-session"  # noqa: S105 (a namespace, not a secret)
@@ -156,8 +166,12 @@ def _check_pos_key(conn, key: str | None) -> Till:
     if row is None or not hmac.compare_digest(row["secret_hash"], _hash_secret(parts[2])):
         raise Unauthorized("The POS key is unknown or revoked.")
     # When the key was last used, for `pos-keys list`: written here, where the key is read
-    # from the database (at most every CREDENTIAL_CACHE_SECONDS per key and process).
-    run_in_transaction(conn, lambda cur: pos_keys.mark_used(cur, row["id"]))
+    # from the database (at most every CREDENTIAL_CACHE_SECONDS per key and process). It is
+    # bookkeeping: a till is never refused because it could not be written.
+    try:
+        run_in_transaction(conn, lambda cur: pos_keys.mark_used(cur, row["id"]))
+    except (DatabaseBusy, DatabaseUnavailable, OutcomeUnknown) as error:
+        log.warning("POS key %s: last used not recorded: %s", parts[1], error)
     label = row["label"] or f"till {parts[1]}"
     actor = Actor(POS_KEY, row["id"], label, row["location_id"], row["location_code"])
     return Till(Tenant.from_row(row), actor)

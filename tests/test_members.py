@@ -15,13 +15,15 @@ import pytest
 
 from service.actors import system
 from service.audit import verify_ledger
+from service.auth import known_pos_keys
 from service.customer_data import erase_customer
 from service.customers import lookup_customer
-from service.exceptions import CustomerNotFound
+from service.exceptions import CustomerNotFound, DatabaseBusy
 from service.member_import import import_members
 from service.points import PointsChange, earn_points, expire_points, redeem_points
 from service.programme import SETTINGS, get_programme, set_programme
 from service.report import report_reconciles
+from service.store import pos_keys
 from service.store import webhooks as webhook_rows
 
 from .harness import database_url
@@ -356,6 +358,19 @@ def test_tenants_and_pos_keys_are_listed_without_any_secret(app, client, shop):
     used = next(line for line in keys.output.splitlines() if prefix in line).split("\t")[4]
     assert used.startswith(str(datetime.now(UTC).year)), used  # the till used it just now
     assert shop.key not in keys.output and shop.key.split("_")[-1] not in keys.output
+
+
+def test_a_till_is_served_when_its_last_use_cannot_be_recorded(client, shop, monkeypatch):
+    def busy(cur, key_id):
+        raise DatabaseBusy("lock wait timeout")
+
+    monkeypatch.setattr(pos_keys, "mark_used", busy)
+    known_pos_keys.forget_all()  # the key is checked against the database again
+    shop.add_customer("+447306506797", points=5)
+    response = client.get("/api/loyalty/phone-lookup", query_string={"phone": "+447306506797"},
+                          headers=shop.pos_headers)  # fmt: skip
+    assert response.status_code == 200, response.json
+    assert response.json["points_balance"] == 5
 
 
 def test_demo_reset_asks_before_dropping_a_database_it_did_not_create(app, conn):
