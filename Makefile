@@ -92,11 +92,12 @@ bench: db ## The service under wrk beside its own baselines (ratios, p50/p99, me
 bench-scale: db ## Load a 1,000,000-customer tenant (bulk SQL); admin list, search, poll figures
 	$(BIN)/python -m bench.scale
 
-bench-instructions: db ## CPU instructions per request (lookup, poll, redeem, bare Flask) by callgrind
+bench-instructions: db ## CPU instructions per request (lookup, poll, redeem, earns, Toast; bare Flask) by callgrind
 	command -v valgrind >/dev/null || scripts/apt-install.sh valgrind
 	$(BIN)/python -m bench.instructions
 
 bench-toast: db ## Toast terminals (ACCRUE and REDEEM) at 16 concurrent: p50/p99 per transaction
+	command -v wrk >/dev/null || scripts/apt-install.sh wrk
 	$(BIN)/python -m bench.toast
 
 bench-export: db ## Stream the customer CSV export of a million customers; prints time and memory
