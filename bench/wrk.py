@@ -58,6 +58,8 @@ end
 
 EXPECT_2XX = "function expected(status) return status >= 200 and status < 300 end\n"
 EXPECT_304 = "function expected(status) return status == 304 end\n"
+# The write scenarios' requests: JSON bodies, POSTed.
+POST_JSON = 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
 
 # The scenarios' request() functions; customer numbers map to phones as bench/loader.py's.
 LOOKUP = (
@@ -73,9 +75,8 @@ end
 # Every redemption a new transaction_reference: <run>-<wrk thread>-<counter>.
 REDEEM = (
     EXPECT_2XX
+    + POST_JSON
     + r"""
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
 
 function request()
   local n = next_customer()
@@ -91,9 +92,8 @@ end
 # computes them), each a new transaction_reference.
 EARN = (
     EXPECT_2XX
+    + POST_JSON
     + r"""
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
 
 function request()
   local n = next_customer()
@@ -107,9 +107,8 @@ end
 
 EARN_FROM_BILL = (
     EXPECT_2XX
+    + POST_JSON
     + r"""
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
 
 function request()
   local n = next_customer()
@@ -129,9 +128,8 @@ end
 # The key and Toast-Restaurant-External-ID come as wrk's -H headers.
 TOAST = (
     EXPECT_2XX
+    + POST_JSON
     + r"""
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
 
 function request()
   local n = next_customer()
@@ -160,9 +158,8 @@ end
 # 200 points in turn, each to the next customer, each a new transaction_reference.
 TILL_LIKE_TOAST = (
     EXPECT_2XX
+    + POST_JSON
     + r"""
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
 
 function request()
   local n = next_customer()
@@ -196,9 +193,8 @@ def returns(earn_prefix: str, returned_minor: int) -> str:
         raise ValueError("earn_prefix: letters, digits and dashes only (it goes into Lua)")
     return (
         EXPECT_2XX
+        + POST_JSON
         + r"""
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
 
 function request()
   local n = next_customer()

@@ -123,6 +123,15 @@ class ToastRedemptionSchema(StrictSchema):
     itemApplication = fields.List(fields.Nested(ToastItemRedemptionInfoSchema), allow_none=True)
 
 
+def redemption_list() -> fields.List:
+    """A check's or a reverse's ``redemptions``: at most MAX_REDEMPTIONS, or null."""
+    return fields.List(
+        fields.Nested(ToastRedemptionSchema),
+        allow_none=True,
+        validate=validate.Length(max=MAX_REDEMPTIONS),
+    )
+
+
 class ToastSelectionSchema(Schema):
     """Toast's Selection: the fields the accrual reads are checked, the rest let through."""
 
@@ -155,21 +164,13 @@ class ToastCheckInformationSchema(StrictSchema):
     loyaltyIdentifier = identifier(allow_none=True, load_default=None)
     orderGuid = guid(allow_none=True)
     check = fields.Nested(ToastCheckSchema, allow_none=True)
-    redemptions = fields.List(
-        fields.Nested(ToastRedemptionSchema),
-        allow_none=True,
-        validate=validate.Length(max=MAX_REDEMPTIONS),
-    )
+    redemptions = redemption_list()
 
 
 class ToastReverseInformationSchema(StrictSchema):
     loyaltyIdentifier = identifier(allow_none=True, load_default=None)
     transactionId = guid(required=True)
-    redemptions = fields.List(
-        fields.Nested(ToastRedemptionSchema),
-        allow_none=True,
-        validate=validate.Length(max=MAX_REDEMPTIONS),
-    )
+    redemptions = redemption_list()
 
 
 class ToastTransferInformationSchema(StrictSchema):
