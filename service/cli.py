@@ -18,6 +18,7 @@ from flask.cli import AppGroup
 from . import auth, backups, demo, migrate, toast, webhooks
 from .actors import system
 from .audit import verify_ledger
+from .clock import utc_now
 from .config import is_production
 from .db import connect, connect_kwargs, run_query
 from .exceptions import (
@@ -541,7 +542,7 @@ def points_expire(as_of, allow_future, slug):
 def _expire_all(conn) -> None:
     """One expiry run for every tenant, as of now; a failure is logged, never fatal to the
     worker (the next run picks up where this one stopped)."""
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     for tenant in all_tenants(conn):
         try:
             report = expire_points(conn, tenant, now)

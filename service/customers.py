@@ -6,10 +6,9 @@ changed and an enrolment writes a new balance row, so live admin pages see eithe
 next poll.
 """
 
-from datetime import UTC, datetime
-
 import pymysql
 
+from .clock import utc_now
 from .db import run_in_transaction, run_query
 from .exceptions import CustomerExists, CustomerNotFound, RetryableConflict
 from .mysql_codes import ER_DUP_ENTRY
@@ -85,7 +84,7 @@ def enrol_many(cur, tenant: Tenant, people: list[tuple[str, str | None]]) -> lis
         if exc.args[0] == ER_DUP_ENTRY:
             raise RetryableConflict(f"customer {people[0][0]}.. enrolled concurrently") from exc
         raise
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     enrolled = [(cid, phone, name) for cid, (phone, name) in zip(ids, people, strict=True)]
     balances.insert_many(cur, tenant.id, [(cid, phone) for cid, phone, _ in enrolled])
     customer_rows.index_names(cur, tenant.id, [(cid, name) for cid, _, name in enrolled])

@@ -18,10 +18,11 @@ Nothing per lot is kept: what expires when is computed at expiry time from the l
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, astuple, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from . import rules
 from .actors import EXPIRY_JOB, UNATTRIBUTED, Actor, actor_of_row
+from .clock import utc_now
 from .customers import enrol
 from .db import run_in_transaction, run_query
 from .exceptions import (
@@ -47,11 +48,6 @@ from .rules import (
 from .store import balances, expiry_runs, ledger
 from .tenancy import Tenant
 from .webhooks import record_event, record_events
-
-
-def utc_now() -> datetime:
-    """Now, as the ledger stores instants (naive UTC); the one clock of points changes."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from .clock import utc_now
 from .db import run_in_transaction, run_query
 from .exceptions import InvalidField, LocationNotFound
 from .programme import current_programme
@@ -97,7 +98,7 @@ def points_report(
     liability are None (balances belong to customers, not places). Raises LocationNotFound
     for a location that is not the tenant's. Reads, and keeps closed days' sums.
     """
-    now = now or datetime.now(UTC).replace(tzinfo=None)
+    now = now or utc_now()
     programme = run_query(conn, lambda cur: current_programme(cur, tenant))
     zone = ZoneInfo(programme.timezone)
     known = {row["id"]: row["code"] for row in run_query(
@@ -235,7 +236,7 @@ def _balance_before(
 def report_reconciles(conn, tenant: Tenant, now: datetime | None = None) -> tuple[int, int]:
     """(the report's closing balance for today, the sum of the customers' balances): equal
     whenever no points change is in flight (``ledger verify`` checks them)."""
-    now = now or datetime.now(UTC).replace(tzinfo=None)
+    now = now or utc_now()
     programme = run_query(conn, lambda cur: current_programme(cur, tenant))
     today = local_day(now, ZoneInfo(programme.timezone))
     report = points_report(conn, tenant, today, today, now=now)
