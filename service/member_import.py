@@ -3,11 +3,12 @@
 The file is read twice, streamed (memory grows only with the set of its phones, to find
 duplicates): first to check every row (nothing is written when a row is refused, unless the
 caller skips refused rows), then to write, a batch of customers per transaction. Each
-customer is written by the one way to write: ``customers.enrol`` (customer, balance row,
-search terms, ``open_account``) and ``points._record`` (an ``import_points`` row for its
-opening balance, with the actor). Its reference is derived from the file's content and the
-phone, so the same file run again, or run again after being stopped half-way, imports
-nothing twice; a phone already enrolled otherwise is skipped, never overwritten.
+customer is written by the one way to write: ``customers.enrol_many`` (customer, balance
+row, search terms, ``open_account``) and ``points._record_many`` (an ``import_points`` row
+for its opening balance, with the actor), a batch at a time. Its reference is derived from
+the file's content and the phone, so the same file run again, or run again after being
+stopped half-way, imports nothing twice; a phone already enrolled otherwise is skipped,
+never overwritten.
 """
 
 import csv
@@ -30,6 +31,7 @@ from .exceptions import ImportFileRefused, InvalidPhone
 from .phones import normalize_phone
 from .points import Decision, _record_many, utc_now
 from .programme import current_programme
+from .report import local_day
 from .rules import IMPORT
 from .store import customers as customer_rows
 from .store import expiry_runs, ledger
@@ -274,7 +276,9 @@ def import_members(
     a file of more than ``max_rows`` rows).
     """
     report = ImportReport()
-    today = utc_now().date()
+    programme = run_query(conn, lambda cur: current_programme(cur, tenant))
+    zone = ZoneInfo(programme.timezone)
+    today = local_day(utc_now(), zone)  # the shop's day: an earned_at after it is refused
     with opener() as raw:
         hashing = _Hashing(raw)
         phones: dict[str, int] = {}
@@ -290,8 +294,6 @@ def import_members(
         on_checked(report)
     if report.refused_count and not skip_invalid and not dry_run:
         return report
-    programme = run_query(conn, lambda cur: current_programme(cur, tenant))
-    zone = ZoneInfo(programme.timezone)
     with opener() as raw:
         rows = _accepted(raw, tenant.phone_region, today, None, phones)
         while True:

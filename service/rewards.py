@@ -74,15 +74,20 @@ class Sorted:
 
 def sort_redemptions(balance: int, rewards: dict[str, Reward], redemptions: list[dict]) -> Sorted:
     """Which of a check's ``redemptions`` the balance covers, in the order sent: an unknown
-    reward, a discount GUID already seen, or one the points left cannot cover is rejected
-    (with a message a server can read out); the others are applied. Pure."""
+    reward, one that names no discount (no appliedDiscountGuid or multiItemDiscountGuid: it
+    is what a redemption is recorded, replayed and reversed by), a discount GUID already seen,
+    or one the points left cannot cover is rejected (with a message a server can read out);
+    the others are applied. Pure."""
     applied, rejected, seen, left = [], [], set(), balance
     for redemption in redemptions:
         reward = rewards.get(redemption.get("identifier") or "")
         guid = redemption.get("appliedDiscountGuid") or redemption.get("multiItemDiscountGuid")
         if reward is None:
             rejected.append((redemption, "This reward is not offered by the programme."))
-        elif guid is not None and guid in seen:
+        elif guid is None:
+            message = "Name the discount: an appliedDiscountGuid or multiItemDiscountGuid."
+            rejected.append((redemption, message))
+        elif guid in seen:
             rejected.append((redemption, "This discount was already redeemed on this check."))
         elif reward.points > left:
             message = f"Not enough points: {reward.name} needs {reward.points}, {left} left."

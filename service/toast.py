@@ -578,6 +578,11 @@ def _accrue(conn, restaurant: Restaurant, guid: str, info: dict, now) -> Answer:
         account = _locked_account(cur, tenant, identifier)  # their accruals one at a time
         customer_id = account["customer_id"]
         earlier = check_guid and stored_transactions.unreversed_accrual(cur, tenant.id, check_guid)
+        if earlier and earlier["customer_id"] != customer_id:
+            # The bill earned for another guest: it earns once (and their details stay theirs).
+            raise invalid_input(
+                "This check has earned points for another guest; reverse that accrual first."
+            )
         if earlier:
             # Toast retries a failed ACCRUE under a new GUID: the same answer, nothing credited.
             _store(

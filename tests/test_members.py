@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from service import member_import
 from service.actors import system
 from service.audit import verify_ledger
 from service.auth import known_pos_keys
@@ -379,3 +380,16 @@ def test_demo_reset_asks_before_dropping_a_database_it_did_not_create(app, conn)
     assert answer.exit_code != 0
     assert "was not created by `make run` here" in answer.output
     assert count(conn, "SELECT COUNT(*) FROM tenants") >= 0  # the database is still there
+
+
+def test_an_earned_at_of_the_shops_today_is_not_in_the_future_where_utc_is_still_yesterday(
+    shop, conn, monkeypatch
+):
+    """09:00 in Auckland is 20:00 UTC the day before: the shop's today is the file's today."""
+    settings = {k: v for k, v in get_programme(conn, shop.tenant).items() if k in SETTINGS}
+    set_programme(conn, shop.tenant, {**settings, "timezone": "Pacific/Auckland"}, "tests")
+    monkeypatch.setattr(member_import, "utc_now", lambda: datetime(2026, 3, 4, 20, 0))
+    (phone,) = numbers(1)
+    data = f"phone,points,earned_at\n{phone},10,2026-03-05\n".encode()
+    report = import_members(conn, shop.tenant, lambda: io.BytesIO(data), system("import"))
+    assert report.refused == [] and report.imported == 1

@@ -584,3 +584,30 @@ def test_the_admin_sees_a_lost_redeems_amounts_exactly_as_toast_sent_them(
         "items"
     ]
     assert item["redemptions"][0]["amount"] == "5.0"  # exact, as a decimal string; never a float
+
+
+def test_a_check_that_earned_for_one_guest_is_refused_for_another_and_never_shows_them(
+    restaurant, shop
+):
+    shop.add_customer(PHONE, points=0, name="Ann Smith")
+    shop.add_customer("+447306506798", name="Bob Jones")
+    ann, bob = identifier_of(restaurant), identifier_of(restaurant, "7306506798")
+    check = simple_check(str(uuid.uuid4()), 17.0)
+    assert restaurant.accrue(ann, check).status_code == 200
+    answer = restaurant.accrue(bob, check)  # the same check, now another guest's
+    assert_toast_error(answer, 400, "ERROR_INVALID_INPUT_PROPERTIES")
+    assert "Ann" not in answer.text and "Smith" not in answer.text
+    assert [r["points_amount"] for r in rows(shop, "earn_points")] == [17]
+
+
+def test_a_redemption_without_a_discount_guid_is_rejected_not_lost(restaurant, shop):
+    shop.add_customer(PHONE, points=800)
+    identifier = identifier_of(restaurant)
+    bare = [{**redemption("off2"), "appliedDiscountGuid": None} for _ in range(2)]
+    response = restaurant.redeem(identifier, bare)
+    assert response.status_code == 200, response.json
+    check = response.json["checkResponse"]
+    assert check["appliedRedemptions"] == []
+    assert len(check["rejectedRedemptions"]) == 2
+    assert all("appliedDiscountGuid" in r["message"] for r in check["rejectedRedemptions"])
+    assert rows(shop, "redeem_points") == []

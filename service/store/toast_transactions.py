@@ -42,11 +42,11 @@ def by_guid(cur, tenant_id: int, guid: str) -> list[dict]:
 
 def unreversed_accrual(cur, tenant_id: int, check_guid: str) -> dict | None:
     """The first ACCRUE of this check not reversed since (a retry under a new GUID is it):
-    its ``ledger_ids`` and ``response``."""
+    its ``customer_id``, ``ledger_ids`` and ``response``."""
     return _decode(
         fetch_one(
             cur,
-            "SELECT ledger_ids, redemptions, response FROM toast_transactions "
+            "SELECT customer_id, ledger_ids, redemptions, response FROM toast_transactions "
             "WHERE tenant_id = %s AND check_guid = %s "
             "AND transaction_type = 'LOYALTY_ACCRUE' AND reversed_at IS NULL "
             "ORDER BY created_at LIMIT 1",
