@@ -169,7 +169,8 @@ def _check_pos_key(conn, key: str | None) -> Till:
     # from the database (at most every CREDENTIAL_CACHE_SECONDS per key and process). It is
     # bookkeeping: a till is never refused because it could not be written.
     try:
-        run_in_transaction(conn, lambda cur: pos_keys.mark_used(cur, row["id"]))
+        if row["used_long_ago"]:  # else nothing to write: no transaction on the till's path
+            run_in_transaction(conn, lambda cur: pos_keys.mark_used(cur, row["id"]))
     except (DatabaseBusy, DatabaseUnavailable, OutcomeUnknown) as error:
         log.warning("POS key %s: last used not recorded: %s", parts[1], error)
     label = row["label"] or f"till {parts[1]}"

@@ -300,10 +300,20 @@ def _new_identifier() -> str:
     return secrets.token_hex(16)
 
 
-def _identifier_of(cur, tenant: Tenant, customer_id: int) -> str:
-    """The customer's identifier, given one now if it has none (enrolled at a till)."""
-    loyalty_identifiers.insert_if_none(cur, tenant.id, customer_id, _new_identifier())
-    return loyalty_identifiers.of_customers(cur, [customer_id])[customer_id]
+def _identifiers_of(conn, tenant: Tenant, customer_ids: list[int]) -> dict[int, str]:
+    """The customers' identifiers: one read when all have one; those without (enrolled at a
+    till) are given one, in a transaction, first."""
+    found = run_query(conn, lambda cur: loyalty_identifiers.of_customers(cur, customer_ids))
+    missing = [cid for cid in customer_ids if cid not in found]
+    if not missing:
+        return found
+
+    def give(cur) -> dict[int, str]:
+        for cid in missing:  # INSERT IGNORE: a concurrent search may give one first
+            loyalty_identifiers.insert_if_none(cur, tenant.id, cid, _new_identifier())
+        return loyalty_identifiers.of_customers(cur, missing)
+
+    return {**found, **run_in_transaction(conn, give)}
 
 
 def _search(conn, restaurant: Restaurant, _guid, info: dict, _now) -> Answer:
@@ -324,10 +334,7 @@ def _search(conn, restaurant: Restaurant, _guid, info: dict, _now) -> Answer:
         cards = page["items"] if page else []
     _found(cards or None, "matches")
 
-    def identifiers(cur) -> dict[int, str]:
-        return {c["customer_id"]: _identifier_of(cur, tenant, c["customer_id"]) for c in cards}
-
-    ids = run_in_transaction(conn, identifiers)
+    ids = _identifiers_of(conn, tenant, [c["customer_id"] for c in cards])
     accounts = [_account_info(ids[c["customer_id"]], c, c["points_balance"]) for c in cards]
     return Answer(200, _accepted({"searchResponse": {"accounts": accounts}}))
 

@@ -15,10 +15,13 @@ def insert(
 
 
 def find_active(cur, prefix: str) -> dict | None:
-    """The unrevoked key with this prefix, joined with its tenant."""
+    """The unrevoked key with this prefix, joined with its tenant; ``used_long_ago``: its last
+    use recorded is a minute old, or none is (``mark_used`` would write)."""
     return fetch_one(
         cur,
         "SELECT k.id, k.secret_hash, k.label, k.location_id, l.code AS location_code, "
+        "k.last_used_at < CURRENT_TIMESTAMP(6) - INTERVAL 60 SECOND "
+        "OR k.last_used_at IS NULL AS used_long_ago, "
         "t.id AS tenant_id, t.slug, t.name, t.phone_region "
         "FROM pos_api_keys k JOIN tenants t ON t.id = k.tenant_id "
         "LEFT JOIN locations l ON l.id = k.location_id "
