@@ -179,7 +179,8 @@ class ToastTransaction(MethodView):
     @blp.alt_response(
         400,
         schema=ToastErrorSchema,
-        description="Toast's error codes: " + ", ".join(TOAST_ERRORS[:-1]),
+        description="Toast's error codes: "
+        + ", ".join(c for c in TOAST_ERRORS if c not in ("ERROR_ACCOUNT_INVALID", "ERROR")),
     )
     @blp.response(200, ToastResponseSchema, description="ACCEPT")
     def post(self):

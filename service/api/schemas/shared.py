@@ -11,7 +11,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from ...actors import actor_of_row
+from ...actors import ACTOR_KINDS, actor_of_row
 from ...rules import OPERATION_TYPES, Purchase, balance_change
 from ..fields import (
     MAX_POINTS,
@@ -238,7 +238,7 @@ class LedgerEntrySchema(Schema):
         metadata={
             "type": "object",
             "nullable": True,
-            "description": "Who made the change: {kind: pos_key | admin | system, label, "
+            "description": f"Who made the change: {{kind: {' | '.join(ACTOR_KINDS)}, label, "
             "location (code or null)}; null for entries made before actors were recorded",
         },
     )

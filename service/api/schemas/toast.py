@@ -24,6 +24,8 @@ MAX_IDENTIFIER = 255
 MAX_SELECTIONS = 500
 MAX_REDEMPTIONS = 50
 MAX_AMOUNT = 10**9
+# Toast's error codes (transactionStatus): 400 all but ERROR_ACCOUNT_INVALID (404) and ERROR
+# (503, database trouble).
 TOAST_ERRORS = (
     "ERROR_INVALID_TOKEN",
     "ERROR_INVALID_RESTAURANT",
@@ -211,35 +213,21 @@ class ToastOfferSchema(Schema):
         required=True, metadata={"description": "The points left cover the reward"}
     )
     selectionType = fields.String(required=True, metadata={"enum": ["CHECK"]})
-    amount = fields.Float(required=True, metadata={"description": "Money off, in major units"})
+    amount = ToastNumber(
+        required=True, metadata={"description": "Money off, in major units (exact: 5.00)"}
+    )
     quantity = fields.Integer()
 
 
-class ToastItemRedemptionOutSchema(Schema):
-    selectionIdentifier = fields.String(allow_none=True)
-    amount = fields.Float(allow_none=True)
-    appliedDiscountIdentifier = fields.Raw(allow_none=True)
-
-
-class ToastRedemptionOutSchema(Schema):
-    identifier = fields.String(allow_none=True)
-    appliedDiscountGuid = fields.String(allow_none=True)
-    multiItemDiscountGuid = fields.String(allow_none=True)
-    selectionGuid = fields.String(allow_none=True)
-    amount = fields.Float(allow_none=True)
-    quantity = fields.Integer(allow_none=True)
-    itemApplication = fields.List(fields.Nested(ToastItemRedemptionOutSchema), allow_none=True)
-
-
 class ToastRejectedRedemptionSchema(Schema):
-    redemption = fields.Nested(ToastRedemptionOutSchema, required=True)
+    redemption = fields.Nested(ToastRedemptionSchema, required=True)
     message = fields.String(required=True)
 
 
 class ToastCheckResponseSchema(Schema):
     accountInfo = fields.Nested(ToastAccountInfoSchema)
     offers = fields.List(fields.Nested(ToastOfferSchema))
-    appliedRedemptions = fields.List(fields.Nested(ToastRedemptionOutSchema))
+    appliedRedemptions = fields.List(fields.Nested(ToastRedemptionSchema))
     rejectedRedemptions = fields.List(fields.Nested(ToastRejectedRedemptionSchema))
     userMessage = fields.String()
 
