@@ -376,10 +376,11 @@ def test_a_till_is_served_when_its_last_use_cannot_be_recorded(client, shop, mon
 
 def test_demo_reset_asks_before_dropping_a_database_it_did_not_create(app, conn):
     runner = app.test_cli_runner()
+    tenants = count(conn, "SELECT COUNT(*) FROM tenants")
     answer = runner.invoke(args=["demo", "reset"], input="n\n")
     assert answer.exit_code != 0
     assert "was not created by `make run` here" in answer.output
-    assert count(conn, "SELECT COUNT(*) FROM tenants") >= 0  # the database is still there
+    assert count(conn, "SELECT COUNT(*) FROM tenants") == tenants  # the database is still there
 
 
 def test_an_earned_at_of_the_shops_today_is_not_in_the_future_where_utc_is_still_yesterday(

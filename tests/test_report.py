@@ -4,6 +4,7 @@ points report, which reconciles to the ledger exactly."""
 import csv
 import io
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -35,13 +36,17 @@ def clock(monkeypatch):
     return at
 
 
+LONDON = ZoneInfo("Europe/London")
+
+
 def programme(conn, tenant, **changes):
     settings = {k: v for k, v in get_programme(conn, tenant).items() if k in SETTINGS}
     set_programme(conn, tenant, {**settings, **changes}, "tests")
 
 
 def today() -> str:
-    return datetime.now(UTC).date().isoformat()  # London is UTC in winter; see the DST test
+    """Today in the shop's time zone (the tests' programmes are London's)."""
+    return datetime.now(LONDON).date().isoformat()
 
 
 def report(client, headers, first, last, **params):
@@ -246,8 +251,8 @@ def test_the_webhook_payload_carries_the_actor(client, owner, conn):
 def test_settled_quarter_hours_of_today_are_kept_and_add_up(client, owner, conn, clock):
     shop, headers = owner
     now = datetime.now(UTC).replace(tzinfo=None)
-    if now.hour < 1:
-        pytest.skip("needs an hour of today behind us")
+    if datetime.now(LONDON).hour < 1:
+        pytest.skip("needs an hour of the shop's today behind us")
     clock(now.replace(minute=0, second=0) - timedelta(minutes=50))
     earn_points(conn, shop.tenant, PointsChange(PHONE, 70, "an-hour-ago"))
     first = report(client, headers, today(), today())  # keeps the settled quarter hours
