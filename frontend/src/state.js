@@ -332,12 +332,12 @@ export const OPERATIONS = {
 };
 
 /**
- * Whether a customer card is of an erased customer: its phone is then the pseudonym
- * (`erased-<id>`, `erased:<base 36>`, `x:<base 36>`), never an E.164 number.
+ * Whether a customer card is of an erased customer: its phone is then the pseudonym, never an
+ * E.164 number (the server's own test, customer_data.is_pseudonym: no leading "+").
  * @param {{phone: string}} card
  */
 export function isErased(card) {
-  return /^(erased[-:]|x:)/.test(String(card?.phone ?? ""));
+  return !String(card?.phone ?? "+").startsWith("+");
 }
 
 /** "Earned", or "Expire points" for a type the app does not know yet. @param {string} type */
