@@ -570,8 +570,11 @@ toast_cli = AppGroup("toast", help="Toast restaurants using this service for loy
 def toast_connect(slug, guid, code):
     """Bind a Toast restaurant to a shop; its key is printed once, alone on the last line."""
     guid = guid.strip()
-    if not guid or len(guid) > 64 or not guid.isprintable():
-        raise click.ClickException("--restaurant: Toast's restaurant GUID (1 to 64 characters).")
+    if not toast.is_guid(guid):
+        raise click.ClickException(
+            f"--restaurant: Toast's restaurant GUID (1 to {toast.MAX_GUID} printable ASCII "
+            "characters, no spaces)."
+        )
     with _connect() as conn:
         tenant = _tenant(conn, slug)
         location_id = _location_id(conn, tenant, code)

@@ -62,6 +62,13 @@ TRANSACTION_TYPES = (SEARCH, SIGNUP, INQUIRE, REDEEM, ACCRUE, REVERSE, TRANSFER)
 ACCEPT = "ACCEPT"
 KEY_PREFIX = "ltk"
 MAX_SEARCH_RESULTS = 10
+MAX_GUID = 64  # Toast's GUIDs are UUIDs (36); a transaction's and a restaurant's alike
+
+
+def is_guid(value: str) -> bool:
+    """Whether ``value`` can be a Toast GUID as its headers carry one: 1 to MAX_GUID printable
+    ASCII characters, no spaces."""
+    return 0 < len(value) <= MAX_GUID and all("!" <= c <= "~" for c in value)
 
 
 # ---- the pure part: money and the eligible amount of a check -----------------------------

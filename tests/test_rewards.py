@@ -86,3 +86,11 @@ def test_toast_connect_list_and_disconnect(app, client, shop):
     assert _cli(app, "disconnect", guid).exit_code == 0
     assert terminal.send("LOYALTY_SEARCH", body).json["transactionStatus"] == "ERROR_INVALID_TOKEN"
     assert _cli(app, "disconnect", guid).exit_code != 0
+
+
+def test_toast_connect_refuses_a_guid_toasts_headers_could_never_carry(app, shop):
+    """A restaurant connected as "café-1" could never authenticate: Toast's header is ASCII."""
+    for guid in ("café-1", "has space", "x" * 65):
+        refused = _cli(app, "connect", shop.tenant.slug, "--restaurant", guid)
+        assert refused.exit_code != 0 and "--restaurant" in refused.output, guid
+    assert _cli(app, "list", shop.tenant.slug).stdout == ""

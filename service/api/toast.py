@@ -100,9 +100,7 @@ GUID_PATTERN = r"^[!-~]+$"  # printable ASCII, no spaces: Toast's GUIDs are UUID
 
 def _header_guid(name: str) -> str | None:
     value = request.headers.get(name, "")
-    if not 0 < len(value) <= MAX_GUID or any(not "!" <= c <= "~" for c in value):
-        return None
-    return value
+    return value if toast.is_guid(value) else None
 
 
 def _read_body() -> dict | Response:

@@ -15,11 +15,10 @@ from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from ...toast import TRANSACTION_TYPES
+from ...toast import MAX_GUID, TRANSACTION_TYPES
 from ..fields import Text
 from .shared import StrictSchema
 
-MAX_GUID = 64
 MAX_IDENTIFIER = 255
 MAX_SELECTIONS = 500
 MAX_REDEMPTIONS = 50
