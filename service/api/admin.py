@@ -125,6 +125,14 @@ def authenticate_admin():
 blp.before_request(answer_unchanged)
 
 
+def admin_blueprint(name: str, url_prefix: str, description: str):
+    """Another blueprint of admin pages (its own OpenAPI tag): Bearer session token, as
+    ``blp``'s; returns it and its ``admin_endpoint``."""
+    other = Blueprint(name, __name__, url_prefix=url_prefix, description=description)
+    other.before_request(authenticate_admin)
+    return other, partial(api_endpoint, other, security=ADMIN_SECURITY)
+
+
 def _customers_tag(params: dict) -> str:
     """The list's tag: the tenant's change marker plus the listing's parameters. Cheap to
     compute, and different whenever anything the page shows could differ."""

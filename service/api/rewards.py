@@ -6,24 +6,20 @@ from flask.views import MethodView
 
 from ..db import get_conn
 from ..rewards import get_rewards, set_rewards
-from .admin import authenticate_admin
-from .common import ADMIN_SECURITY, Blueprint, api_endpoint
+from .admin import admin_blueprint
 from .schemas.rewards import RewardListSchema, RewardsSchema
 
-blp = Blueprint(
-    "admin_rewards", __name__, url_prefix="/api/admin", description="Shop admins: rewards"
-)
-blp.before_request(authenticate_admin)
+blp, rewards_endpoint = admin_blueprint("admin_rewards", "/api/admin", "Shop admins: rewards")
 
 
 @blp.route("/rewards")
 class Rewards(MethodView):
-    @api_endpoint(blp, security=ADMIN_SECURITY, response=RewardsSchema)
+    @rewards_endpoint(response=RewardsSchema)
     def get(self):
         """The shop's rewards (money off the bill for points), in the order shown"""
         return get_rewards(get_conn(), g.tenant)
 
-    @api_endpoint(blp, security=ADMIN_SECURITY, body=RewardListSchema, response=RewardsSchema)
+    @rewards_endpoint(body=RewardListSchema, response=RewardsSchema)
     def put(self, args):
         """Replace the whole list of rewards; answers the list as stored
 

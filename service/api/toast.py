@@ -22,8 +22,8 @@ from ..db import close_conn, get_conn
 from ..exceptions import DatabaseBusy, DatabaseUnavailable, OutcomeUnknown
 from ..points import utc_now
 from . import observability
-from .admin import authenticate_admin
-from .common import ADMIN_SECURITY, Blueprint, api_endpoint
+from .admin import admin_blueprint
+from .common import Blueprint
 from .errors import PROBLEM_MIMETYPE, _flatten_messages
 from .parsing import loads_strict
 from .schemas.shared import ProblemSchema
@@ -67,13 +67,11 @@ blp = Blueprint(
     url_prefix="/api/integrations",
     description="Toast POS loyalty integration (Toast's Loyalty Integration API v1.1.0)",
 )
-admin_blp = Blueprint(
+admin_blp, toast_admin_endpoint = admin_blueprint(
     "admin_toast",
-    __name__,
-    url_prefix="/api/admin/toast",
-    description="Shop admins: Toast restaurants, loyalty identifiers, unknown outcomes",
+    "/api/admin/toast",
+    "Shop admins: Toast restaurants, loyalty identifiers, unknown outcomes",
 )
-admin_blp.before_request(authenticate_admin)
 
 _transaction_schema = LoyaltyTransactionSchema()
 
@@ -241,7 +239,7 @@ class ToastTransaction(MethodView):
 
 @admin_blp.route("/restaurants")
 class ToastRestaurants(MethodView):
-    @api_endpoint(admin_blp, security=ADMIN_SECURITY, response=ToastRestaurantListSchema)
+    @toast_admin_endpoint(response=ToastRestaurantListSchema)
     def get(self):
         """The Toast restaurants bound to this shop (`loyalty toast connect`)"""
         return {"items": toast.list_restaurants(get_conn(), g.tenant)}
@@ -249,7 +247,7 @@ class ToastRestaurants(MethodView):
 
 @admin_blp.route("/unknown-outcomes")
 class ToastUnknownOutcomes(MethodView):
-    @api_endpoint(admin_blp, security=ADMIN_SECURITY, response=UnknownOutcomeListSchema)
+    @toast_admin_endpoint(response=UnknownOutcomeListSchema)
     def get(self):
         """Toast REDEEMs whose commit's outcome was lost, newest first (at most 100)
 
@@ -263,12 +261,7 @@ class ToastUnknownOutcomes(MethodView):
 
 @admin_blp.route("/customers/<int:customer_id>/loyalty-identifier")
 class ToastLoyaltyIdentifier(MethodView):
-    @api_endpoint(
-        admin_blp,
-        security=ADMIN_SECURITY,
-        response=LoyaltyIdentifierSchema,
-        problems={404: "customer_not_found"},
-    )
+    @toast_admin_endpoint(response=LoyaltyIdentifierSchema, problems={404: "customer_not_found"})
     def get(self, customer_id):
         """The customer's Toast loyaltyIdentifier (null until Toast first looks them up)"""
         return toast.loyalty_identifier(get_conn(), g.tenant, customer_id)
