@@ -110,14 +110,21 @@ def redeem_points(conn, tenant: Tenant, change: PointsChange, actor: Actor = UNA
             raise CustomerNotFound(f"No customer with phone {e164} in this shop.", phone=e164)
         return account
 
-    def decide(_cur, account: dict) -> Decision:
-        rules.check_balance_covers(_totals(account), REDEEM, change.points)
-        return Decision(change.points, change.details)
-
+    decide = _redeeming(change.points, change.details)
     operation = Operation(
         REDEEM, change.transaction_reference, change.points, change.details, locate, decide, actor
     )
     return _change_points(conn, tenant, operation)
+
+
+def _redeeming(points: int, details: dict | None) -> Callable:
+    """A redemption's rule: the balance covers ``points``, else InsufficientPoints."""
+
+    def decide(_cur, account: dict) -> Decision:
+        rules.check_balance_covers(_totals(account), REDEEM, points)
+        return Decision(points, details)
+
+    return decide
 
 
 def earn_points(
@@ -149,18 +156,27 @@ def earn_points(
     if change.purchase is not None:
         details = {**(change.details or {}), "purchase": asdict(change.purchase)}
 
-    def decide(cur, _account: dict) -> Decision:
-        programme = current_programme(cur, tenant)
-        points, stored = change.points, details
-        if change.purchase is not None:
-            calculation = rules.points_for_purchase(programme, change.purchase)
-            points, stored = calculation.points, {**details, "programme": calculation.as_details()}
-        return Decision(points, stored, _expiry(programme, points))
-
+    decide = _earning(tenant, change.points, change.purchase, details)
     operation = Operation(
         EARN, change.transaction_reference, change.points, details, locate, decide, actor
     )
     return _change_points(conn, tenant, operation)
+
+
+def _earning(tenant: Tenant | None, points, purchase, details, programme=None) -> Callable:
+    """An earn's rule: ``points`` as sent, or what ``purchase`` earns under the programme in
+    force (``programme`` when the caller read it in this transaction), stored with its
+    calculation; the points expire as that programme says."""
+
+    def decide(cur, _account: dict) -> Decision:
+        in_force = programme or current_programme(cur, tenant)
+        earned, stored = points, details
+        if purchase is not None:
+            calculation = rules.points_for_purchase(in_force, purchase)
+            earned, stored = calculation.points, {**details, "programme": calculation.as_details()}
+        return Decision(earned, stored, _expiry(in_force, earned))
+
+    return decide
 
 
 def reverse_redemption(
@@ -634,10 +650,7 @@ def redeem_operation(
     in this transaction (``account``, as the last change left it: see ``account_after``): a
     Toast redemption."""
 
-    def decide(_cur, held: dict) -> Decision:
-        rules.check_balance_covers(_totals(held), REDEEM, points)
-        return Decision(points, details)
-
+    decide = _redeeming(points, details)
     return Operation(REDEEM, reference, points, details, _held(account), decide, actor)
 
 
@@ -653,12 +666,5 @@ def earn_operation(
     caller locked in this transaction (``account``): a Toast ACCRUE. ``programme``, read in
     the same transaction, computes the points and is stored with them."""
     stored = {**details, "purchase": asdict(purchase)}
-
-    def decide(_cur, _held_account: dict) -> Decision:
-        calculation = rules.points_for_purchase(programme, purchase)
-        points = calculation.points
-        return Decision(
-            points, {**stored, "programme": calculation.as_details()}, _expiry(programme, points)
-        )
-
+    decide = _earning(None, None, purchase, stored, programme)
     return Operation(EARN, reference, None, stored, _held(account), decide, actor)
