@@ -185,3 +185,11 @@ class Receiver:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+def change_programme(conn, tenant, **changes) -> None:
+    """Set the tenant's programme to the one in force with ``changes`` (a new version)."""
+    from service.programme import SETTINGS, get_programme, set_programme
+
+    settings = {k: v for k, v in get_programme(conn, tenant).items() if k in SETTINGS}
+    set_programme(conn, tenant, {**settings, **changes}, "tests")

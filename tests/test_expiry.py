@@ -11,10 +11,9 @@ import pytest
 from service import points
 from service.audit import verify_ledger
 from service.points import PointsChange, earn_points, expire_points, redeem_points
-from service.programme import SETTINGS, get_programme, set_programme
 
 from .browser import database_url
-from .helpers import balance_rows
+from .helpers import balance_rows, change_programme
 
 PHONE = "+447306506797"
 
@@ -27,11 +26,6 @@ def clock(monkeypatch):
         monkeypatch.setattr(points, "utc_now", lambda: moment)
 
     return at
-
-
-def with_expiry(conn, tenant, months: int | None) -> None:
-    settings = {k: v for k, v in get_programme(conn, tenant).items() if k in SETTINGS}
-    set_programme(conn, tenant, {**settings, "expiry_months": months}, "tests")
 
 
 def ledger(conn, customer_id: int) -> list[dict]:
@@ -58,7 +52,7 @@ def events(conn, tenant_id: int, event_type: str) -> list[dict]:
 
 
 def test_fifo_expiry_across_months_with_a_redemption_between(shop, conn, clock):
-    with_expiry(conn, shop.tenant, 1)
+    change_programme(conn, shop.tenant, expiry_months=1)
     clock(datetime(2026, 1, 10, 12))
     earned = earn_points(conn, shop.tenant, PointsChange(PHONE, 100, "jan"))
     customer = earned["customer_id"]
@@ -88,7 +82,7 @@ def test_fifo_expiry_across_months_with_a_redemption_between(shop, conn, clock):
 
 
 def test_one_row_per_date_when_nothing_was_spent(shop, conn, clock):
-    with_expiry(conn, shop.tenant, 1)
+    change_programme(conn, shop.tenant, expiry_months=1)
     clock(datetime(2026, 1, 10))
     customer = earn_points(conn, shop.tenant, PointsChange(PHONE, 100, "jan"))["customer_id"]
     clock(datetime(2026, 2, 10))
@@ -102,10 +96,10 @@ def test_one_row_per_date_when_nothing_was_spent(shop, conn, clock):
 
 
 def test_a_change_of_expiry_applies_to_points_earned_after_it(shop, conn, clock):
-    with_expiry(conn, shop.tenant, 12)
+    change_programme(conn, shop.tenant, expiry_months=12)
     clock(datetime(2026, 1, 10))
     customer = earn_points(conn, shop.tenant, PointsChange(PHONE, 100, "a"))["customer_id"]
-    with_expiry(conn, shop.tenant, 1)
+    change_programme(conn, shop.tenant, expiry_months=1)
     earn_points(conn, shop.tenant, PointsChange(PHONE, 10, "b"))
     clock(datetime(2026, 3, 1))
     assert expire_points(conn, shop.tenant, datetime(2026, 3, 1)).points == 10
@@ -115,7 +109,7 @@ def test_a_change_of_expiry_applies_to_points_earned_after_it(shop, conn, clock)
 def test_refunded_points_are_new_points(shop, conn, clock):
     """Points given back by reversing a redemption expire like an earn made then: a refund
     never hands back points that are already out of date."""
-    with_expiry(conn, shop.tenant, 1)
+    change_programme(conn, shop.tenant, expiry_months=1)
     clock(datetime(2026, 1, 10))
     customer = earn_points(conn, shop.tenant, PointsChange(PHONE, 100, "jan"))["customer_id"]
     redeem_points(conn, shop.tenant, PointsChange(PHONE, 100, "spend"))
@@ -131,7 +125,7 @@ def test_refunded_points_are_new_points(shop, conn, clock):
 def test_the_job_run_concurrently_from_two_processes_expires_nothing_twice(
     shop, conn, clock, database
 ):
-    with_expiry(conn, shop.tenant, 1)
+    change_programme(conn, shop.tenant, expiry_months=1)
     clock(datetime(2026, 1, 10))
     customers = []
     for i in range(40):
@@ -177,7 +171,7 @@ def test_a_tenant_with_webhooks_gets_a_delivery_for_every_expiry(shop, conn, clo
     from service.webhooks import add_endpoint
 
     add_endpoint(conn, shop.tenant, "http://127.0.0.1:9/hook", allow_private_networks=True)
-    with_expiry(conn, shop.tenant, 1)
+    change_programme(conn, shop.tenant, expiry_months=1)
     clock(datetime(2026, 1, 10))
     for i in range(3):
         earn_points(conn, shop.tenant, PointsChange(f"+4473065{i:05d}", 10, f"w-{i}"))

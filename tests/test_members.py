@@ -22,13 +22,12 @@ from service.customers import lookup_customer
 from service.exceptions import CustomerNotFound, DatabaseBusy
 from service.member_import import import_members
 from service.points import PointsChange, earn_points, expire_points, redeem_points
-from service.programme import SETTINGS, get_programme, set_programme
 from service.report import report_reconciles
 from service.store import pos_keys
 from service.store import webhooks as webhook_rows
 
 from .harness import database_url
-from .helpers import assert_problem
+from .helpers import assert_problem, change_programme
 
 
 def loyalty(database, *args, timeout=120):
@@ -168,13 +167,8 @@ def test_an_import_killed_half_way_then_run_again_imports_every_row_exactly_once
     assert verify_ledger(conn, shop.tenant)[1] == []
 
 
-def with_expiry(conn, tenant, months):
-    settings = {k: v for k, v in get_programme(conn, tenant).items() if k in SETTINGS}
-    set_programme(conn, tenant, {**settings, "expiry_months": months}, "tests")
-
-
 def test_points_earned_13_months_ago_under_a_12_month_expiry_expire_at_the_next_run(shop, conn):
-    with_expiry(conn, shop.tenant, 12)
+    change_programme(conn, shop.tenant, expiry_months=12)
     now = datetime.now(UTC).replace(tzinfo=None)
     expire_points(conn, shop.tenant, now)  # the job has run: its watermark is now
     old, recent = numbers(2)
@@ -387,8 +381,7 @@ def test_an_earned_at_of_the_shops_today_is_not_in_the_future_where_utc_is_still
     shop, conn, monkeypatch
 ):
     """09:00 in Auckland is 20:00 UTC the day before: the shop's today is the file's today."""
-    settings = {k: v for k, v in get_programme(conn, shop.tenant).items() if k in SETTINGS}
-    set_programme(conn, shop.tenant, {**settings, "timezone": "Pacific/Auckland"}, "tests")
+    change_programme(conn, shop.tenant, timezone="Pacific/Auckland")
     monkeypatch.setattr(member_import, "utc_now", lambda: datetime(2026, 3, 4, 20, 0))
     (phone,) = numbers(1)
     data = f"phone,points,earned_at\n{phone},10,2026-03-05\n".encode()

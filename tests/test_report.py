@@ -12,10 +12,9 @@ from service import points
 from service.auth import create_pos_key
 from service.locations import add_location
 from service.points import PointsChange, earn_points, expire_points, redeem_points
-from service.programme import SETTINGS, get_programme, set_programme
 from service.report import report_reconciles
 
-from .helpers import assert_problem
+from .helpers import assert_problem, change_programme
 
 PHONE = "+447306506797"
 REPORT = "/api/admin/reports/points"
@@ -39,11 +38,6 @@ def clock(monkeypatch):
 LONDON = ZoneInfo("Europe/London")
 
 
-def programme(conn, tenant, **changes):
-    settings = {k: v for k, v in get_programme(conn, tenant).items() if k in SETTINGS}
-    set_programme(conn, tenant, {**settings, **changes}, "tests")
-
-
 def today() -> str:
     """Today in the shop's time zone (the tests' programmes are London's)."""
     return datetime.now(LONDON).date().isoformat()
@@ -64,7 +58,7 @@ def pos(client, shop, path, **body):
 
 def test_every_entry_type_lands_in_its_column_and_the_report_reconciles(client, owner, conn):
     shop, headers = owner
-    programme(conn, shop.tenant, spend_points=1, spend_per_amount_minor=100, expiry_months=1)
+    change_programme(conn, shop.tenant, spend_points=1, spend_per_amount_minor=100, expiry_months=1)
     pos(client, shop, "earn", phone=PHONE, points=100, transaction_reference="E-1")
     earned = pos(client, shop, "earn", phone=PHONE, transaction_reference="E-2",
                  purchase={"total_minor": 5000, "currency": "GBP"})  # fmt: skip
@@ -193,7 +187,7 @@ def test_another_shops_location_is_not_found(client, owner, make_shop, conn):
 
 def test_the_money_owed_is_the_closing_balance_at_the_points_worth(client, owner, conn):
     shop, headers = owner
-    programme(conn, shop.tenant, point_value_minor=2)
+    change_programme(conn, shop.tenant, point_value_minor=2)
     pos(client, shop, "earn", phone=PHONE, points=150, transaction_reference="E-3")
     body = report(client, headers, today(), today())
     assert (body["liability_minor"], body["currency"], body["point_value_minor"]) == (300, "GBP", 2)
